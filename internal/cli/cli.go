@@ -1,0 +1,187 @@
+// Package cli implements the runbook command line: subcommands, flags, help
+// and exit codes. main only builds a Command and exits with what Main returns,
+// so every behaviour here is testable with injected input and output.
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/spf13/pflag"
+)
+
+// Exit codes of the runbook command, as documented in the language reference.
+const (
+	ExitOK     = 0 // success
+	ExitFailed = 1 // the run failed or lint found errors
+	ExitUsage  = 2 // usage or input error
+	ExitPaused = 3 // the run is paused waiting for an approval
+	ExitLocked = 4 // another run holds the runbook's lock
+)
+
+// Version is the tool's version, set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// Command is one invocation of the tool with its input and output.
+type Command struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (os.Getenv by default).
+	Getenv func(string) string
+	// IsTerminal reports whether Stdout is a terminal (for snippets and live views).
+	IsTerminal bool
+	// Catalog is the action catalogue; nil means the built-in one.
+	Catalog *catalog.Catalog
+}
+
+// New returns a Command wired to the process's standard streams.
+func New() *Command {
+	return &Command{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerminal(os.Stdout)}
+}
+
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// subcommand is one verb of the CLI.
+type subcommand struct {
+	name     string
+	summary  string
+	usage    string
+	examples string
+	run      func(c *Command, args []string) int
+}
+
+func (c *Command) subcommands() []*subcommand {
+	return []*subcommand{
+		validateCmd(), listCmd(), schemaCmd(), versionCmd(),
+	}
+}
+
+func (c *Command) find(name string) *subcommand {
+	for _, s := range c.subcommands() {
+		if s.name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Main runs the command for args (without the program name) and returns the exit code.
+func (c *Command) Main(args []string) int {
+	if c.Getenv == nil {
+		c.Getenv = os.Getenv
+	}
+	if len(args) == 0 {
+		c.help(c.Stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			if s := c.find(args[1]); s != nil {
+				c.subHelp(c.Stdout, s, nil)
+				return ExitOK
+			}
+			return c.usageError("unknown command %q; run 'runbook help'", args[1])
+		}
+		c.help(c.Stdout)
+		return ExitOK
+	case "--version":
+		args = []string{"version"}
+	}
+	s := c.find(args[0])
+	if s == nil {
+		names := make([]string, 0)
+		for _, s := range c.subcommands() {
+			names = append(names, s.name)
+		}
+		return c.usageError("unknown command %q%s; run 'runbook help'", args[0], suggestName(args[0], names))
+	}
+	return s.run(c, args[1:])
+}
+
+func (c *Command) usageError(format string, args ...any) int {
+	fmt.Fprintf(c.Stderr, "runbook: "+format+"\n", args...)
+	return ExitUsage
+}
+
+func (c *Command) help(w io.Writer) {
+	fmt.Fprintf(w, "runbook turns a disaster-recovery plan into runbooks you can lint, rehearse and run.\n\n")
+	fmt.Fprintf(w, "Usage:\n  runbook COMMAND [flags] [args]\n\nCommands:\n")
+	subs := c.subcommands()
+	for _, s := range subs {
+		fmt.Fprintf(w, "  %-10s %s\n", s.name, s.summary)
+	}
+	fmt.Fprintf(w, "  %-10s %s\n", "help", "Show help for a command")
+	fmt.Fprintf(w, "\nExit codes:\n%s\nRun 'runbook help COMMAND' or 'runbook COMMAND --help' for a command's flags and examples.\n", exitCodeHelp)
+}
+
+const exitCodeHelp = `  0  success
+  1  the run failed, or lint found errors
+  2  usage or input error
+  3  the run is paused waiting for an approval
+  4  another run holds the runbook's lock
+`
+
+func (c *Command) subHelp(w io.Writer, s *subcommand, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\nUsage:\n  runbook %s\n", s.summary, s.usage)
+	if fs == nil {
+		fs = pflag.NewFlagSet(s.name, pflag.ContinueOnError)
+		s.flags(fs)
+	}
+	if u := fs.FlagUsages(); u != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", u)
+	}
+	if s.examples != "" {
+		fmt.Fprintf(w, "\nExamples:\n%s\n", strings.TrimRight(s.examples, "\n"))
+	}
+	fmt.Fprintf(w, "\nExit codes:\n%s", exitCodeHelp)
+}
+
+// flags registers the subcommand's flags on fs by running it in "describe" mode.
+func (s *subcommand) flags(fs *pflag.FlagSet) {
+	if f, ok := flagSets[s.name]; ok {
+		f(fs)
+	}
+}
+
+// flagSets lets help list a subcommand's flags without running it.
+var flagSets = map[string]func(*pflag.FlagSet){}
+
+// parse parses a subcommand's flags; done is true when the caller should
+// return code (help was shown or the flags were wrong).
+func (c *Command) parse(s *subcommand, fs *pflag.FlagSet, args []string) (done bool, code int) {
+	fs.SetOutput(io.Discard)
+	help := fs.BoolP("help", "h", false, "show help for "+s.name)
+	if err := fs.Parse(args); err != nil {
+		c.usageError("%s: %v; run 'runbook %s --help'", s.name, err, s.name)
+		return true, ExitUsage
+	}
+	if *help {
+		c.subHelp(c.Stdout, s, fs)
+		return true, ExitOK
+	}
+	return false, 0
+}
+
+func suggestName(name string, names []string) string {
+	for _, n := range names {
+		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
+			return fmt.Sprintf("; did you mean %q?", n)
+		}
+	}
+	return ""
+}
+
+func (c *Command) catalog() *catalog.Catalog {
+	if c.Catalog == nil {
+		c.Catalog = DefaultCatalog()
+	}
+	return c.Catalog
+}

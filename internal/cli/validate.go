@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/alpha-orion/runbook/engine/diag"
+	"github.com/alpha-orion/runbook/engine/lint"
+	"github.com/spf13/pflag"
+)
+
+// DefaultDir is where runbooks live unless told otherwise.
+const DefaultDir = "runbooks"
+
+func validateFlags(fs *pflag.FlagSet) (format *string, strict *bool) {
+	format = fs.StringP("format", "f", "text", "output format: text, json, github or sarif")
+	strict = fs.Bool("strict", false, "treat warnings as failures")
+	return
+}
+
+func init() { flagSets["validate"] = func(fs *pflag.FlagSet) { validateFlags(fs) } }
+
+func validateCmd() *subcommand {
+	return &subcommand{
+		name:    "validate",
+		summary: "Check runbooks for errors without running them",
+		usage:   "validate [flags] [PATH...]",
+		examples: `  runbook validate                       # every runbook under runbooks/
+  runbook validate runbooks/neon-pitr.yaml
+  runbook validate --strict --format github runbooks/   # in a GitHub Actions job
+  runbook validate --format sarif > runbook.sarif        # for code scanning`,
+		run: runValidate,
+	}
+}
+
+func runValidate(c *Command, args []string) int {
+	s := c.find("validate")
+	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
+	format, strict := validateFlags(fs)
+	if done, code := c.parse(s, fs, args); done {
+		return code
+	}
+	switch *format {
+	case "text", "json", "github", "sarif":
+	default:
+		return c.usageError("validate: unknown --format %q (text, json, github, sarif)", *format)
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{DefaultDir}
+	}
+	files, err := lint.Expand(paths)
+	if err != nil {
+		return c.usageError("validate: %v", err)
+	}
+	if len(files) == 0 {
+		return c.usageError("validate: no .yaml or .yml files in %v", paths)
+	}
+	res, err := lint.Files(files, c.catalog())
+	if err != nil {
+		return c.usageError("validate: %v", err)
+	}
+	if err := c.writeDiags(*format, res); err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: validate: %v\n", err)
+		return ExitUsage
+	}
+	errs, warns := res.Diags.Count()
+	if *format == "text" && (errs > 0 || warns > 0) {
+		fmt.Fprintf(c.Stderr, "%d error(s), %d warning(s) in %d file(s)\n", errs, warns, len(files))
+	}
+	if errs > 0 || (*strict && warns > 0) {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+func (c *Command) writeDiags(format string, res *lint.Result) error {
+	switch format {
+	case "json":
+		return diag.WriteJSON(c.Stdout, res.Diags)
+	case "github":
+		return diag.WriteGitHub(c.Stdout, res.Diags)
+	case "sarif":
+		return diag.WriteSARIF(c.Stdout, res.Diags, Version)
+	}
+	return diag.WriteText(c.Stdout, res.Diags, res.Sources, c.IsTerminal)
+}
+
