@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
@@ -50,13 +51,16 @@ type Checker struct {
 	ids     map[string]*StepScope
 	params  map[string]bool
 	secrets map[string]bool
+	parts   *envParts
 	base    *conf.Config
 	withOut map[string]*conf.Config
+	// memo remembers results: runbooks repeat guards such as `outputs.ok`.
+	memo map[string]Result
 }
 
 // NewChecker prepares a checker for the names in scope.
 func NewChecker(scope *Scope) *Checker {
-	c := &Checker{scope: scope, ids: map[string]*StepScope{}, params: map[string]bool{}, secrets: map[string]bool{}, withOut: map[string]*conf.Config{}}
+	c := &Checker{scope: scope, ids: map[string]*StepScope{}, params: map[string]bool{}, secrets: map[string]bool{}, withOut: map[string]*conf.Config{}, memo: map[string]Result{}}
 	for i := range scope.Steps {
 		c.ids[scope.Steps[i].ID] = &scope.Steps[i]
 	}
@@ -83,6 +87,19 @@ type Result struct {
 // Check parses and type-checks src. outputs, when not nil, is the current
 // step's scope, visible as `outputs` (in check and retry.until).
 func (c *Checker) Check(src string, outputs *StepScope) Result {
+	key := src
+	if outputs != nil {
+		key = src + "\x00" + outputsKey(*outputs)
+	}
+	if res, ok := c.memo[key]; ok {
+		return res
+	}
+	res := c.check(src, outputs)
+	c.memo[key] = res
+	return res
+}
+
+func (c *Checker) check(src string, outputs *StepScope) Result {
 	var res Result
 	rewritten := Rewrite(src, c.IsStep)
 	tree, err := parser.Parse(rewritten)
@@ -91,7 +108,7 @@ func (c *Checker) Check(src string, outputs *StepScope) Result {
 		return res
 	}
 	res.Refs = refs(&tree.Node)
-	if !c.checkRefs(&res, outputs != nil) {
+	if !c.checkRefs(&res, outputs) {
 		return res
 	}
 	cfg, err := c.config(outputs)
@@ -108,7 +125,8 @@ func (c *Checker) Check(src string, outputs *StepScope) Result {
 	return res
 }
 
-func (c *Checker) checkRefs(res *Result, outputsVisible bool) bool {
+func (c *Checker) checkRefs(res *Result, outputsScope *StepScope) bool {
+	outputsVisible := outputsScope != nil
 	ok := true
 	bad := func(rule string, off int, format string, args ...any) {
 		res.Problems = append(res.Problems, Problem{Rule: rule, Message: fmt.Sprintf(format, args...), Offset: off})
@@ -127,6 +145,10 @@ func (c *Checker) checkRefs(res *Result, outputsVisible bool) bool {
 		case "outputs":
 			if !outputsVisible {
 				bad(RuleOutputsContext, r.Offset, "outputs is only available in check and retry.until; use steps.ID.outputs.%s", r.Name)
+			} else if own := outputsScope; own != nil && !own.Open {
+				if _, has := (&catalog.Action{Outputs: own.Outputs}).Output(r.Name); !has {
+					bad(RuleUnknownOutput, r.Offset, "step %q has no output %q%s", own.ID, r.Name, declared(own.Outputs))
+				}
 			}
 		case "steps":
 			st, known := c.ids[r.Name]
@@ -170,17 +192,22 @@ func (c *Checker) config(outputs *StepScope) (cfg *conf.Config, err error) {
 			err = fmt.Errorf("cannot build the expression environment: %v", r)
 		}
 	}()
+	if c.parts == nil {
+		p := c.scope.parts()
+		c.parts = &p
+	}
 	if outputs == nil {
 		if c.base == nil {
-			c.base = newConfig(reflect.New(c.scope.envType(nil)).Elem().Interface())
+			c.base = newConfig(reflect.New(c.parts.envType(nil)).Elem().Interface())
 		}
 		return c.base, nil
 	}
-	if cfg, ok := c.withOut[outputs.ID]; ok {
+	key := outputsKey(*outputs)
+	if cfg, ok := c.withOut[key]; ok {
 		return cfg, nil
 	}
-	cfg = newConfig(reflect.New(c.scope.envType(outputsType(*outputs))).Elem().Interface())
-	c.withOut[outputs.ID] = cfg
+	cfg = newConfig(reflect.New(c.parts.envType(outputsType(*outputs))).Elem().Interface())
+	c.withOut[key] = cfg
 	return cfg, nil
 }
 
@@ -191,9 +218,27 @@ func problem(rule string, err error, rewritten bool) Problem {
 		if rewritten || fe.Line > 1 {
 			off = -1
 		}
-		return Problem{Rule: rule, Message: firstLine(fe.Message), Offset: off}
+		return Problem{Rule: rule, Message: tidy(fe.Message), Offset: off}
 	}
-	return Problem{Rule: rule, Message: firstLine(err.Error()), Offset: -1}
+	return Problem{Rule: rule, Message: tidy(err.Error()), Offset: -1}
+}
+
+var (
+	structRe = regexp.MustCompile(`struct \{[^{}]*\}`)
+	anyRe    = regexp.MustCompile(`interface \{\s*\}`)
+)
+
+// tidy turns the checker's Go type names into the runbook's words.
+func tidy(msg string) string {
+	msg = firstLine(msg)
+	msg = strings.ReplaceAll(msg, "time.Time", "timestamp")
+	msg = strings.ReplaceAll(msg, "time.Duration", "duration")
+	msg = strings.ReplaceAll(msg, "float64", "number")
+	msg = anyRe.ReplaceAllString(msg, "any")
+	for i := 0; i < 4 && strings.Contains(msg, "struct {"); i++ {
+		msg = structRe.ReplaceAllString(msg, "object")
+	}
+	return strings.ReplaceAll(msg, "type object", "object")
 }
 
 func firstLine(s string) string {

@@ -9,6 +9,7 @@ package eval
 import (
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
@@ -70,8 +71,13 @@ func outputsType(s StepScope) reflect.Type {
 	return fieldsType(s.Outputs)
 }
 
-// envType builds the struct type of the environment; outputs may be nil.
-func (s *Scope) envType(outputs reflect.Type) reflect.Type {
+// envParts are the struct fields of the environment common to every expression.
+type envParts struct {
+	names []string
+	types []reflect.Type
+}
+
+func (s *Scope) parts() envParts {
 	secrets := make([]reflect.Type, len(s.Secrets))
 	for i := range secrets {
 		secrets[i] = stringType
@@ -82,20 +88,40 @@ func (s *Scope) envType(outputs reflect.Type) reflect.Type {
 		stepNames[i] = st.ID
 		stepTypes[i] = structOf([]string{"outputs", "status"}, []reflect.Type{outputsType(st), stringType})
 	}
-	names := []string{"params", "steps", "env", "secrets", "run", "objectives"}
-	types := []reflect.Type{
-		fieldsType(s.Params),
-		structOf(stepNames, stepTypes),
-		reflect.TypeOf(map[string]string(nil)),
-		structOf(s.Secrets, secrets),
-		structOf([]string{"id", "runbook", "started_at", "elapsed"}, []reflect.Type{stringType, stringType, timeType, durationType}),
-		structOf([]string{"rto", "rpo"}, []reflect.Type{durationType, durationType}),
+	return envParts{
+		names: []string{"params", "steps", "env", "secrets", "run", "objectives"},
+		types: []reflect.Type{
+			fieldsType(s.Params),
+			structOf(stepNames, stepTypes),
+			reflect.TypeOf(map[string]string(nil)),
+			structOf(s.Secrets, secrets),
+			structOf([]string{"id", "runbook", "started_at", "elapsed"}, []reflect.Type{stringType, stringType, timeType, durationType}),
+			structOf([]string{"rto", "rpo"}, []reflect.Type{durationType, durationType}),
+		},
 	}
-	if outputs != nil {
-		names = append(names, "outputs")
-		types = append(types, outputs)
+}
+
+// envType builds the struct type of the environment; outputs may be nil.
+func (p envParts) envType(outputs reflect.Type) reflect.Type {
+	if outputs == nil {
+		return structOf(p.names, p.types)
 	}
-	return structOf(names, types)
+	return structOf(append(p.names[:len(p.names):len(p.names)], "outputs"), append(p.types[:len(p.types):len(p.types)], outputs))
+}
+
+// outputsKey identifies a set of outputs, so steps using one action share a type.
+func outputsKey(s StepScope) string {
+	if s.Open {
+		return "*"
+	}
+	var b strings.Builder
+	for _, f := range s.Outputs {
+		b.WriteString(f.Name)
+		b.WriteByte(':')
+		b.WriteString(string(f.Type))
+		b.WriteByte(',')
+	}
+	return b.String()
 }
 
 // functions are the helpers every expression may call, beyond expr's built-ins

@@ -90,18 +90,18 @@ func (r *expressions) values(c *Context, owner, body *load.Step, v *load.Value, 
 			if x == v && x.Template.Single() == e && res.Type != nil {
 				got := catalog.TypeOfGo(res.Type)
 				if !f.Type.Accepts(got) {
-					c.Error(e.Pos, "input-type", "%s %q: want %s, got %s from ${{ %s }}", kindOf(body), f.Name, f.Type, got, e.Source)
+					c.Error(e.Pos, "input-type", "%s: want %s, got %s from ${{ %s }}", fieldOf(body, f), f.Type, got, e.Source)
 				}
 			}
 		}
 	})
 }
 
-func kindOf(s *load.Step) string {
-	if s.Uses.Set {
-		return "input of " + s.Uses.Value
+func fieldOf(s *load.Step, f catalog.Field) string {
+	if f.Name == "name" || f.Name == "confirm" || !s.Uses.Set {
+		return f.Name
 	}
-	return "value"
+	return "input \"" + f.Name + "\" of " + s.Uses.Value
 }
 
 func (r *expressions) check(c *Context, e *load.Expr, outputs *eval.StepScope) eval.Result {

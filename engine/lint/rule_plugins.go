@@ -34,22 +34,24 @@ func (r *plugins) VisitRunbook(c *Context) {
 			}
 		}
 	}
+	reported := map[string]bool{}
 	for _, s := range c.Runbook.AllSteps() {
 		for _, st := range []*load.Step{s, s.Undo} {
 			if st == nil || !st.Uses.Set || catalog.IsBuiltin(st.Uses.Value) {
 				continue
 			}
-			r.needsConfig(c, st)
+			r.needsConfig(c, st, reported)
 		}
 	}
 }
 
 // needsConfig reports a step whose plugin has required settings but no block.
-func (r *plugins) needsConfig(c *Context, s *load.Step) {
+func (r *plugins) needsConfig(c *Context, s *load.Step, reported map[string]bool) {
 	name, _, ok := splitUses(s.Uses.Value)
-	if !ok {
+	if !ok || reported[name] {
 		return
 	}
+	reported[name] = true
 	p, known := c.Catalog.Plugin(name)
 	if !known || c.Runbook.PluginBlock(name) != nil {
 		return

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need when it is missing
+# (Debian packages), then vets and runs every Go test.
+#   scripts/test.sh            # all tests
+#   scripts/test.sh -run Foo   # extra flags go to `go test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+have_pg() {
+  command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null
+}
+have_pg || missing+=(postgresql postgresql-client)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts a cluster on install; the tests start their own.
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+have_pg || { echo "test.sh: PostgreSQL server binaries still missing" >&2; exit 1; }
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "test.sh: gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 "$@" ./...
