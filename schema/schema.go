@@ -1,0 +1,17 @@
+// Package schema holds the JSON Schema of the runbook language (runbook/v1).
+//
+// runbook.schema.json is the machine-readable form of docs/runbook-language.md:
+// editors use it for completion and hover help through a
+// "# yaml-language-server: $schema=../schema/runbook.schema.json" line, and
+// engine/schemacheck validates every runbook against it before the lint passes.
+package schema
+
+import _ "embed"
+
+// JSON is the runbook language's JSON Schema (draft 2020-12), as shipped in runbook.schema.json.
+//
+//go:embed runbook.schema.json
+var JSON []byte
+
+// ID is the schema's $id, the URL it is compiled under.
+const ID = "https://raw.githubusercontent.com/alpha-orion/runbook/main/schema/runbook.schema.json"
