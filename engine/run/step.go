@@ -1,0 +1,376 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/engine/journal"
+	"github.com/alpha-orion/runbook/engine/load"
+	"github.com/alpha-orion/runbook/plugins/sdk"
+)
+
+// Defaults of a retry policy when the runbook gives `retry` without them.
+const (
+	DefaultAttempts = 3
+	DefaultDelay    = time.Second
+	DefaultMaxDelay = 5 * time.Minute
+)
+
+// errNotYet marks an attempt whose outputs do not satisfy retry.until yet.
+var errNotYet = errors.New("retry.until does not hold yet")
+
+// stepError is a step failure with the kind that decides retrying.
+type stepError struct {
+	kind sdk.Kind
+	msg  string
+}
+
+func (e *stepError) Error() string { return e.msg }
+
+func stepErr(kind sdk.Kind, format string, args ...any) error {
+	return &stepError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+func kindOf(err error) sdk.Kind {
+	var se *stepError
+	if errors.As(err, &se) {
+		return se.kind
+	}
+	if errors.Is(err, errNotYet) {
+		return sdk.KindRetryable
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return sdk.KindDeadlineExceeded
+	}
+	if errors.Is(err, context.Canceled) {
+		return sdk.KindCanceled
+	}
+	return sdk.KindOf(err)
+}
+
+// execStep runs one step to its end: guard, inputs, approval, attempts.
+func (r *runner) execStep(ctx context.Context, s *load.Step) {
+	id := s.ID.Value
+	phase := s.Phase.String()
+	if s.When != nil {
+		ok, err := r.truth(s.When.Source, nil)
+		if err != nil {
+			r.finishFailed(s, 0, stepErr(sdk.KindBadInput, "when: %v", err))
+			return
+		}
+		if !ok {
+			r.setState(id, journal.StatusSkipped, nil)
+			r.record(journal.Event{Type: journal.StepSkipped, Step: id, Phase: phase, Message: "guard is false: " + s.When.Source}, false)
+			return
+		}
+	}
+	inputs, err := r.inputs(s)
+	if err != nil {
+		r.finishFailed(s, 0, err)
+		return
+	}
+	if ok := r.gates(ctx, s, inputs); !ok {
+		return
+	}
+	prev := r.state(id).Attempts
+	r.mu.Lock()
+	r.steps[id].Started = r.o.Now()
+	r.mu.Unlock()
+	outputs, attempts, err := r.attempts(ctx, s, inputs, prev)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Cancelled: journaled, left pending so resume runs it again.
+			r.record(journal.Event{Type: journal.StepFailed, Step: id, Phase: phase, Attempt: attempts, Kind: string(sdk.KindCanceled), Message: "cancelled: " + err.Error()}, true)
+			r.setState(id, journal.StatusPending, nil)
+			return
+		}
+		r.finishFailed(s, attempts, err)
+		return
+	}
+	r.finishSucceeded(s, attempts, outputs)
+}
+
+func (r *runner) finishFailed(s *load.Step, attempts int, err error) {
+	id := s.ID.Value
+	msg := r.o.Redactor.String(err.Error())
+	r.mu.Lock()
+	st := r.steps[id]
+	st.Err, st.Kind = msg, string(kindOf(err))
+	if attempts > 0 {
+		st.Attempts = attempts
+	}
+	r.mu.Unlock()
+	r.setState(id, journal.StatusFailed, nil)
+	r.record(journal.Event{Type: journal.StepFailed, Step: id, Phase: s.Phase.String(), Attempt: attempts, Kind: string(kindOf(err)), Message: msg}, false)
+}
+
+func (r *runner) finishSucceeded(s *load.Step, attempts int, outputs map[string]any) {
+	id := s.ID.Value
+	secret := r.secretOutputs(s, outputs)
+	r.mu.Lock()
+	st := r.steps[id]
+	st.Attempts, st.Secret = attempts, secret
+	started := st.Started
+	r.mu.Unlock()
+	r.setState(id, journal.StatusSucceeded, outputs)
+	r.record(journal.Event{Type: journal.StepSucceeded, Step: id, Phase: s.Phase.String(), Attempt: attempts,
+		Outputs: journalOutputs(outputs, secret), SecretOutputs: secret, DurationMS: r.o.Now().Sub(started).Milliseconds()}, false)
+}
+
+// secretOutputs teaches the redactor the step's secret output values and names them.
+func (r *runner) secretOutputs(s *load.Step, outputs map[string]any) []string {
+	a, ok := r.o.Catalog.Action(s.Uses.Value)
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, f := range a.Outputs {
+		if v, has := outputs[f.Name]; f.Secret && has {
+			names = append(names, f.Name)
+			if str, ok := v.(string); ok {
+				r.o.Redactor.Add(str)
+			}
+		}
+	}
+	return names
+}
+
+func journalOutputs(outputs map[string]any, secret []string) map[string]any {
+	if len(secret) == 0 {
+		return outputs
+	}
+	out := make(map[string]any, len(outputs))
+	for k, v := range outputs {
+		out[k] = v
+	}
+	for _, k := range secret {
+		out[k] = "***"
+	}
+	return out
+}
+
+// inputs resolves a step's `with`, typed as its action declares.
+func (r *runner) inputs(s *load.Step) (map[string]any, error) {
+	a, _ := r.o.Catalog.Action(s.Uses.Value)
+	out := make(map[string]any, len(s.With))
+	for _, kv := range s.With {
+		v, err := r.resolve(kv.Value)
+		if err != nil {
+			return nil, stepErr(sdk.KindBadInput, "input %s: %v", kv.Key.Value, err)
+		}
+		if a != nil {
+			if f, ok := a.Input(kv.Key.Value); ok && v != nil {
+				if v, err = f.Type.Coerce(v); err != nil {
+					return nil, stepErr(sdk.KindBadInput, "input %s: %v", kv.Key.Value, err)
+				}
+			}
+		}
+		out[kv.Key.Value] = v
+	}
+	if a != nil {
+		for _, f := range a.Inputs {
+			if _, ok := out[f.Name]; f.Required && (!ok || out[f.Name] == nil) {
+				return nil, stepErr(sdk.KindBadInput, "input %s is required but empty", f.Name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// policy is a step's retry policy with defaults applied.
+type policy struct {
+	attempts int
+	delay    time.Duration
+	maxDelay time.Duration
+	exp      bool
+	jitter   bool
+	until    string
+}
+
+func policyOf(s *load.Step) policy {
+	p := policy{attempts: 1, delay: DefaultDelay, maxDelay: DefaultMaxDelay}
+	rt := s.Retry
+	if rt == nil {
+		return p
+	}
+	p.attempts = DefaultAttempts
+	if rt.Attempts.Set {
+		p.attempts = rt.Attempts.Value
+	}
+	if rt.Delay.Set && rt.Delay.Err == nil {
+		p.delay = rt.Delay.D
+	}
+	if rt.MaxDelay.Set && rt.MaxDelay.Err == nil {
+		p.maxDelay = rt.MaxDelay.D
+	}
+	p.exp = rt.Backoff.Value == "exponential"
+	p.jitter = p.exp
+	if rt.Jitter != nil {
+		p.jitter = *rt.Jitter
+	}
+	if rt.Until != nil {
+		p.until = rt.Until.Source
+	}
+	return p
+}
+
+// wait returns the pause before attempt n+1: constant or doubling up to
+// max_delay, with jitter drawing from the upper half so retries spread out.
+func (p policy) wait(n int) time.Duration {
+	d := p.delay
+	if p.exp {
+		for i := 1; i < n && d < p.maxDelay; i++ {
+			d *= 2
+		}
+		d = min(d, p.maxDelay)
+	}
+	if p.jitter && d > 1 {
+		d = d/2 + rand.N(d/2+1)
+	}
+	return d
+}
+
+// attempts runs attempts until one succeeds, the error is not retryable or
+// the policy is spent. prev counts attempts of earlier sessions of the run.
+func (r *runner) attempts(ctx context.Context, s *load.Step, inputs map[string]any, prev int) (map[string]any, int, error) {
+	p := policyOf(s)
+	id := s.ID.Value
+	key := r.key(id)
+	for n := 1; ; n++ {
+		attempt := prev + n
+		r.mu.Lock()
+		r.steps[id].Attempts = attempt
+		r.mu.Unlock()
+		r.setState(id, journal.StatusRunning, nil)
+		r.record(journal.Event{Type: journal.StepStarted, Step: id, Phase: s.Phase.String(), Action: s.Uses.Value, Attempt: attempt, Key: key, Inputs: inputs}, true)
+		out, err := r.attempt(ctx, s, inputs, attempt, key)
+		if err == nil {
+			out, err = r.verify(s, out, p)
+		}
+		if err == nil {
+			return out, attempt, nil
+		}
+		if ctx.Err() != nil {
+			return nil, attempt, err
+		}
+		if n >= p.attempts || !kindOf(err).Retryable() {
+			if errors.Is(err, errNotYet) {
+				err = stepErr(sdk.KindPermanent, "retry.until (%s) did not hold after %d attempts", p.until, n)
+			}
+			return nil, attempt, err
+		}
+		d := p.wait(n)
+		r.record(journal.Event{Type: journal.StepRetrying, Step: id, Phase: s.Phase.String(), Attempt: attempt, Kind: string(kindOf(err)), Message: r.o.Redactor.String(err.Error()), DelayMS: d.Milliseconds()}, false)
+		if err := r.o.Sleep(ctx, d); err != nil {
+			return nil, attempt, err
+		}
+	}
+}
+
+// verify types the outputs, then applies retry.until and check.
+func (r *runner) verify(s *load.Step, out map[string]any, p policy) (map[string]any, error) {
+	out, err := r.typeOutputs(s, out)
+	if err != nil {
+		return nil, err
+	}
+	if p.until != "" {
+		ok, err := r.truth(p.until, out)
+		if err != nil {
+			return nil, stepErr(sdk.KindBadInput, "retry.until: %v", err)
+		}
+		if !ok {
+			return nil, errNotYet
+		}
+	}
+	if s.Check != nil {
+		ok, err := r.truth(s.Check.Source, out)
+		if err != nil {
+			return nil, stepErr(sdk.KindBadInput, "check: %v", err)
+		}
+		if !ok {
+			return nil, stepErr(sdk.KindRetryable, "check failed: %s", s.Check.Source)
+		}
+	}
+	return out, nil
+}
+
+func (r *runner) typeOutputs(s *load.Step, out map[string]any) (map[string]any, error) {
+	if out == nil {
+		out = map[string]any{}
+	}
+	a, ok := r.o.Catalog.Action(s.Uses.Value)
+	if !ok {
+		return out, nil
+	}
+	for _, f := range a.Outputs {
+		if v, has := out[f.Name]; has && v != nil {
+			tv, err := f.Type.Coerce(v)
+			if err != nil {
+				return nil, stepErr(sdk.KindPermanent, "output %s of %s: %v", f.Name, s.Uses.Value, err)
+			}
+			out[f.Name] = tv
+		}
+	}
+	return out, nil
+}
+
+// attempt makes one call: a built-in or a plugin action.
+func (r *runner) attempt(ctx context.Context, s *load.Step, inputs map[string]any, attempt int, key string) (map[string]any, error) {
+	if s.Timeout.Set && s.Timeout.Err == nil && s.Timeout.D > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.Timeout.D)
+		defer cancel()
+	}
+	uses := s.Uses.Value
+	if catalog.IsBuiltin(uses) {
+		return r.builtin(ctx, s, inputs)
+	}
+	plugin, action, _ := strings.Cut(uses, ".")
+	if r.o.Dispatcher == nil {
+		return nil, stepErr(sdk.KindPermanent, "no plugin host to run %s", uses)
+	}
+	req := sdk.Request{RunID: r.runID, StepID: s.ID.Value, Action: action, Inputs: inputs, IdempotencyKey: key, Attempt: attempt}
+	out, err := r.o.Dispatcher.Execute(ctx, plugin, req, func(l sdk.LogLine) {
+		r.record(journal.Event{Type: journal.StepLog, Step: s.ID.Value, Message: l.Message, Kind: l.Level.String()}, false)
+	})
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, stepErr(sdk.KindDeadlineExceeded, "%s: timed out after %s", uses, s.Timeout.D)
+		}
+		return nil, fmt.Errorf("%s: %w", uses, err)
+	}
+	return out, nil
+}
+
+// builtin runs the engine's own actions.
+func (r *runner) builtin(ctx context.Context, s *load.Step, inputs map[string]any) (map[string]any, error) {
+	switch s.Uses.Value {
+	case catalog.BuiltinLog:
+		msg := fmt.Sprint(inputs["message"])
+		r.record(journal.Event{Type: journal.StepLog, Step: s.ID.Value, Message: msg, Kind: "info"}, false)
+		return map[string]any{"message": msg}, nil
+	case catalog.BuiltinWait:
+		d, _ := inputs["duration"].(time.Duration)
+		if err := r.o.Sleep(ctx, d); err != nil {
+			return nil, err
+		}
+		return map[string]any{}, nil
+	case catalog.BuiltinAssert:
+		if ok, _ := inputs["that"].(bool); ok {
+			return map[string]any{}, nil
+		}
+		msg := "assertion failed"
+		if m, ok := inputs["message"].(string); ok && m != "" {
+			msg += ": " + m
+		}
+		return nil, stepErr(sdk.KindPermanent, "%s", msg)
+	case catalog.BuiltinManual, catalog.BuiltinApproval:
+		return r.approvalOutputs(s), nil
+	}
+	return nil, stepErr(sdk.KindPermanent, "unknown built-in %s", s.Uses.Value)
+}

@@ -1,0 +1,192 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// PluginArg is the hidden first argument that makes the runbook binary
+// serve one of its built-in plugins: `runbook __plugin NAME`.
+const PluginArg = "__plugin"
+
+// ExternalPrefix starts the file name of every external plugin.
+const ExternalPrefix = "runbook-plugin-"
+
+// ChecksumError reports an external plugin whose file does not match its pin.
+type ChecksumError struct {
+	Plugin string
+	Path   string
+	Want   string // the pin, hex
+	Got    string // the file's SHA-256, hex
+}
+
+// Error names the file and both digests.
+func (e *ChecksumError) Error() string {
+	return fmt.Sprintf("plugin %s: refusing to start %s: its SHA-256 is %s, but the pin is %s", e.Plugin, e.Path, e.Got, e.Want)
+}
+
+// launchHook, when set by a test, is called as each launch begins.
+var launchHook func(name string)
+
+// SHA256File returns the hex SHA-256 of a file, the form Options.Pins takes.
+func SHA256File(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// launch starts a plugin process and prepares it for steps: handshake,
+// Describe, checks, Configure.
+func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
+	if launchHook != nil {
+		launchHook(name)
+	}
+	cmd, secure, err := m.command(name)
+	if err != nil {
+		return nil, err
+	}
+	client := plugin.NewClient(&plugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake,
+		VersionedPlugins: sdk.VersionedPlugins(nil),
+		Cmd:              cmd,
+		SecureConfig:     secure,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		AutoMTLS:         true,
+		Managed:          true,
+		Logger:           m.logger,
+		StartTimeout:     m.opts.StartTimeout,
+		SyncStdout:       m.out,
+		SyncStderr:       m.out,
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize), grpc.MaxCallSendMsgSize(sdk.MaxMessageSize))},
+	})
+	p, err := m.prepare(ctx, name, client)
+	if err != nil {
+		client.Kill()
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			// The file changed between our check and go-plugin's.
+			return nil, m.checksumError(name, cmd.Path, secure)
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func (m *Manager) prepare(ctx context.Context, name string, client *plugin.Client) (*proc, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
+	defer cancel()
+	conn, err := client.Client()
+	if err != nil {
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			return nil, err
+		}
+		return nil, sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
+	}
+	pid := 0
+	if rc := client.ReattachConfig(); rc != nil {
+		pid = rc.Pid
+	}
+	if m.opts.OnStart != nil {
+		m.opts.OnStart(name, pid)
+	}
+	raw, err := conn.Dispense(sdk.PluginKey)
+	if err != nil {
+		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: %w", name, err)
+	}
+	rpc := raw.(*sdk.Client)
+	spec, err := rpc.Describe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("describe plugin %s: %w", name, err)
+	}
+	if spec.Name != name {
+		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s describes itself as %q", name, spec.Name)
+	}
+	if m.opts.Catalog != nil {
+		if want, ok := m.opts.Catalog.Plugin(name); ok {
+			if err := CheckSpec(*want, spec); err != nil {
+				return nil, sdk.Permanent(err)
+			}
+		}
+	}
+	if err := rpc.Configure(ctx, m.opts.Config[name]); err != nil {
+		return nil, fmt.Errorf("configure plugin %s: %w", name, err)
+	}
+	return &proc{client: client, rpc: rpc, spec: spec}, nil
+}
+
+// command returns how to start the named plugin, and for an external one
+// the pin go-plugin checks again right before it starts the file.
+func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) {
+	if slices.Contains(m.opts.Builtins, name) {
+		exe := m.opts.Executable
+		if exe == "" {
+			var err error
+			if exe, err = os.Executable(); err != nil {
+				return nil, nil, sdk.Errorf(sdk.KindPermanent, "start built-in plugin %s: %w", name, err)
+			}
+		}
+		args := []string{PluginArg, name}
+		if m.opts.BuiltinArgs != nil {
+			args = m.opts.BuiltinArgs(name)
+		}
+		return exec.Command(exe, args...), nil, nil
+	}
+	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return nil, nil, sdk.NotFound("no plugin %q", name)
+	}
+	if m.opts.Dir == "" {
+		return nil, nil, sdk.NotFound("no plugin %s: it is not built in, and no plugin folder is set", name)
+	}
+	path, err := filepath.Abs(filepath.Join(m.opts.Dir, ExternalPrefix+name))
+	if err != nil {
+		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+	}
+	got, err := SHA256File(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, sdk.NotFound("no plugin %s: it is not built in, and there is no %s", name, path)
+	}
+	if err != nil {
+		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+	}
+	pin, ok := m.opts.Pins[name]
+	if !ok {
+		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
+	}
+	want, err := hex.DecodeString(strings.TrimSpace(pin))
+	if err != nil || len(want) != sha256.Size {
+		return nil, nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
+	}
+	if got != hex.EncodeToString(want) {
+		return nil, nil, sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(want), Got: got})
+	}
+	// A fresh hash per client: go-plugin writes the file through it.
+	return exec.Command(path), &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}, nil
+}
+
+func (m *Manager) checksumError(name, path string, secure *plugin.SecureConfig) error {
+	got, err := SHA256File(path)
+	if err != nil {
+		got = "unreadable (" + err.Error() + ")"
+	}
+	return sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(secure.Checksum), Got: got})
+}
