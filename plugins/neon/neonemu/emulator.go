@@ -1,0 +1,260 @@
+package neonemu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alpha-orion/runbook/internal/pgserver"
+)
+
+// BasePath is the path prefix of the API, as in https://console.neon.tech/api/v2.
+const BasePath = "/api/v2"
+
+// DefaultAPIKey is the bearer token accepted when Options.APIKey is empty.
+const DefaultAPIKey = "neonemu-key"
+
+// Options configures an Emulator; the zero value works without data.
+type Options struct {
+	// APIKey is the bearer token every request must carry; empty means DefaultAPIKey.
+	APIKey string
+	// Server holds the branches' data; nil means branches have no data.
+	Server *pgserver.Server
+	// NewEndpointOnRestore makes a restore move the branch to a new endpoint, so
+	// its connection URI changes (see SetNewEndpointOnRestore).
+	NewEndpointOnRestore bool
+	// PollsPerStep is how many GETs of an operation move it one status further; 0 means 1.
+	PollsPerStep int
+	// HistoryRetention bounds how far back restores may go; 0 means 7 days.
+	HistoryRetention time.Duration
+	// SnapshotEvery, when positive, snapshots every branch at that interval.
+	SnapshotEvery time.Duration
+	// OnlineSnapshots copies branches with pg_dump and psql, leaving their
+	// sessions connected, instead of CREATE DATABASE … TEMPLATE, which is
+	// faster but ends them; use it when an application stays connected.
+	OnlineSnapshots bool
+	// ProjectLock makes a running operation lock the whole project, as Neon
+	// does, instead of only its branch.
+	ProjectLock bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logf, when set, receives background errors (scheduled snapshots).
+	Logf func(format string, args ...any)
+}
+
+// Emulator is an in-memory Neon API; it is an http.Handler, safe for concurrent use.
+type Emulator struct {
+	opts   Options
+	pg     *pgserver.Server
+	tag    string // makes database names unique among emulators sharing a server
+	routes *http.ServeMux
+
+	mu          sync.Mutex
+	projects    []*project
+	branches    map[string]*branch
+	ops         map[string]*operation
+	opList      []*operation // ops in creation order
+	fakeLSN     uint64       // LSNs handed out when there is no server
+	faults      []Fault
+	latency     time.Duration
+	failOps     int
+	newEndpoint bool
+	requests    []Request
+	owned       map[string]bool // databases the emulator created
+	seq         int
+
+	pgMu sync.Mutex // serialises data work on the server
+
+	httpSrv *http.Server
+	baseURL string
+	stop    chan struct{}
+	bg      sync.WaitGroup
+	closed  sync.Once
+}
+
+// project is a Project plus what the emulator needs to answer for it.
+type project struct {
+	Project
+	dbName   string // the one database every branch holds, e.g. neondb
+	roleName string
+	password string
+	branches []*branch
+}
+
+// branch is a Branch plus its data and history.
+type branch struct {
+	Branch
+	endpointID string
+	database   string // physical database on the server
+	history    []Snapshot
+	gen        int
+	busy       bool // a restore is moving its data
+}
+
+// operation is an Operation plus its progress.
+type operation struct {
+	Operation
+	polls int
+	fail  bool
+}
+
+// New returns an emulator with no projects; see AddProject.
+func New(opts Options) *Emulator {
+	if opts.APIKey == "" {
+		opts.APIKey = DefaultAPIKey
+	}
+	if opts.PollsPerStep <= 0 {
+		opts.PollsPerStep = 1
+	}
+	if opts.HistoryRetention <= 0 {
+		opts.HistoryRetention = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Emulator{
+		opts:        opts,
+		pg:          opts.Server,
+		tag:         token(6),
+		branches:    map[string]*branch{},
+		ops:         map[string]*operation{},
+		owned:       map[string]bool{},
+		newEndpoint: opts.NewEndpointOnRestore,
+		stop:        make(chan struct{}),
+	}
+	e.routes = e.newRoutes()
+	if opts.SnapshotEvery > 0 {
+		e.bg.Add(1)
+		go e.snapshotLoop(opts.SnapshotEvery)
+	}
+	return e
+}
+
+// newRoutes maps the API's paths to handlers.
+func (e *Emulator) newRoutes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /projects", e.listProjects)
+	mux.HandleFunc("GET /projects/{project_id}", e.getProject)
+	mux.HandleFunc("GET /projects/{project_id}/branches", e.listBranches)
+	mux.HandleFunc("GET /projects/{project_id}/branches/{branch_id}", e.getBranch)
+	mux.HandleFunc("POST /projects/{project_id}/branches/{branch_id}/restore", e.restoreBranch)
+	mux.HandleFunc("GET /projects/{project_id}/operations", e.listOperations)
+	mux.HandleFunc("GET /projects/{project_id}/operations/{operation_id}", e.getOperation)
+	mux.HandleFunc("GET /projects/{project_id}/connection_uri", e.connectionURI)
+	return mux
+}
+
+// ServeHTTP answers one API request; paths work with or without BasePath.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Request-ID") == "" {
+		r.Header.Set("X-Request-ID", uuid())
+	}
+	if p := strings.TrimPrefix(r.URL.Path, BasePath); p != r.URL.Path {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = p, ""
+		r = r2
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	e.serve(rec, r)
+	e.mu.Lock()
+	e.requests = append(e.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
+	e.mu.Unlock()
+}
+
+// serve applies latency, authentication and faults, then routes.
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	latency := e.latency
+	e.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if !e.authorized(r) {
+		writeError(w, r, http.StatusUnauthorized, "authentication required: pass a valid API key as 'Authorization: Bearer <key>'")
+		return
+	}
+	if f, ok := e.takeFault(r); ok {
+		writeError(w, r, f.Status, f.message())
+		return
+	}
+	if _, pattern := e.routes.Handler(r); pattern == "" {
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+		return
+	}
+	e.routes.ServeHTTP(w, r) // sets the path values Handler does not
+}
+
+// authorized checks the bearer token.
+func (e *Emulator) authorized(r *http.Request) bool {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && token == e.opts.APIKey
+}
+
+// Start serves the API on addr (empty means 127.0.0.1:0) and returns the base
+// URL to give clients, ending in BasePath.
+func (e *Emulator) Start(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("neonemu: listen: %w", err)
+	}
+	e.httpSrv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.httpSrv.Serve(l) }()
+	e.baseURL = "http://" + l.Addr().String() + BasePath
+	return e.baseURL, nil
+}
+
+// URL returns the base URL Start returned, or "" before Start.
+func (e *Emulator) URL() string { return e.baseURL }
+
+// APIKey returns the bearer token the emulator accepts.
+func (e *Emulator) APIKey() string { return e.opts.APIKey }
+
+// Close stops serving and scheduled snapshots and drops the databases the
+// emulator created; a database given to AddProject is left in place.
+func (e *Emulator) Close() error {
+	var errs []error
+	e.closed.Do(func() {
+		close(e.stop)
+		e.bg.Wait()
+		if e.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			errs = append(errs, e.httpSrv.Shutdown(ctx))
+			cancel()
+		}
+		if e.pg == nil {
+			return
+		}
+		e.pgMu.Lock()
+		defer e.pgMu.Unlock()
+		e.mu.Lock()
+		var names []string
+		for name := range e.owned {
+			names = append(names, name)
+		}
+		e.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, name := range names {
+			errs = append(errs, e.pg.DropDatabase(ctx, name))
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// now returns the emulator's clock reading in UTC.
+func (e *Emulator) now() time.Time { return e.opts.Now().UTC() }
+
+// nextSeq returns a number unique within the emulator; call with mu held.
+func (e *Emulator) nextSeq() int { e.seq++; return e.seq }
