@@ -74,7 +74,7 @@ func (f *fixture) options(approver Approver) Options {
 		Runbook: f.rb, Catalog: testCatalog, Dispatcher: f.mgr, Approver: approver, StateDir: filepath.Join(f.dir, ".runbook"),
 		User: "tester", Secrets: f.secrets, Redactor: redact.New(),
 		Observe: func(e journal.Event) { f.mu.Lock(); f.events = append(f.events, e); f.mu.Unlock() },
-		Sleep: func(ctx context.Context, d time.Duration) error { return sleep(ctx, min(d, 20*time.Millisecond)) },
+		Sleep:   func(ctx context.Context, d time.Duration) error { return sleep(ctx, min(d, 20*time.Millisecond)) },
 	}
 }
 

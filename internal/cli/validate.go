@@ -84,4 +84,3 @@ func (c *Command) writeDiags(format string, res *lint.Result) error {
 	}
 	return diag.WriteText(c.Stdout, res.Diags, res.Sources, c.IsTerminal)
 }
-
