@@ -56,6 +56,8 @@ type Checker struct {
 	withOut map[string]*conf.Config
 	// memo remembers results: runbooks repeat guards such as `outputs.ok`.
 	memo map[string]Result
+	// fast is set when quick may answer for this scope.
+	fast bool
 }
 
 // NewChecker prepares a checker for the names in scope.
@@ -70,6 +72,7 @@ func NewChecker(scope *Scope) *Checker {
 	for _, s := range scope.Secrets {
 		c.secrets[s] = true
 	}
+	c.fast = quickScope(scope)
 	return c
 }
 
@@ -100,8 +103,16 @@ func (c *Checker) Check(src string, outputs *StepScope) Result {
 }
 
 func (c *Checker) check(src string, outputs *StepScope) Result {
-	var res Result
 	rewritten := Rewrite(src, c.IsStep)
+	if res, ok := c.quick(rewritten, outputs); ok {
+		return res
+	}
+	return c.full(src, rewritten, outputs)
+}
+
+// full checks with expr-lang's parser and checker.
+func (c *Checker) full(src, rewritten string, outputs *StepScope) Result {
+	var res Result
 	tree, err := parser.Parse(rewritten)
 	if err != nil {
 		res.Problems = append(res.Problems, problem(RuleSyntax, err, rewritten != src))

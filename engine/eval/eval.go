@@ -130,9 +130,21 @@ func Text(v any) string {
 	case time.Time:
 		return x.Format(time.RFC3339Nano)
 	case time.Duration:
-		return x.String()
+		return ShortDuration(x)
 	}
 	return fmt.Sprint(v)
+}
+
+// ShortDuration formats d without trailing zero units: 30m, 1h30m, 1.5s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Resolve returns a plain Go value for v with every template rendered.

@@ -111,6 +111,9 @@ func (d *decoder) precheck() bool {
 var lineRe = regexp.MustCompile(`line (\d+)`)
 
 func (d *decoder) parse() *yaml.Node {
+	if root := quickParse(d.src); root != nil {
+		return root
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(d.src))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

@@ -171,11 +171,17 @@ func (r *runner) restore(ctx context.Context, rp *Replayed) {
 		switch {
 		case old.Status == journal.StatusSucceeded && !old.Undone && len(old.Secret) == 0:
 			r.setState(id, journal.StatusSucceeded, old.Outputs)
+			r.mu.Lock()
+			st.Ended = old.Ended
+			r.mu.Unlock()
 		case old.Status == journal.StatusSucceeded && len(old.Secret) > 0 && !old.Undone:
 			// Secret outputs were never journaled: run the step again.
 			r.rerunOrAsk(s.Uses.Value, id, "its secret outputs are not kept in the journal")
 		case old.Status == journal.StatusSkipped && !strings.HasPrefix(old.Err, "dependency "):
 			r.setState(id, journal.StatusSkipped, nil)
+			r.mu.Lock()
+			st.Ended = old.Ended
+			r.mu.Unlock()
 		case old.Status == journal.StatusRunning:
 			r.reconcile(ctx, s.Uses.Value, id)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/unix"
 )
 
 // Exit codes of the runbook command, as documented in the language reference.
@@ -34,18 +35,26 @@ type Command struct {
 	Getenv func(string) string
 	// IsTerminal reports whether Stdout is a terminal (for snippets and live views).
 	IsTerminal bool
+	// StdinIsTerminal reports whether Stdin is a terminal (approval prompts).
+	StdinIsTerminal bool
 	// Catalog is the action catalogue; nil means the built-in one.
 	Catalog *catalog.Catalog
+	// Executable serves the built-in plugins; empty means this binary.
+	Executable string
+	// PluginOverrides replace plugin settings (drills point plugins at emulators).
+	PluginOverrides map[string]map[string]any
 }
 
 // New returns a Command wired to the process's standard streams.
 func New() *Command {
-	return &Command{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerminal(os.Stdout)}
+	return &Command{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv,
+		IsTerminal: isTerminal(os.Stdout), StdinIsTerminal: isTerminal(os.Stdin)}
 }
 
+// isTerminal reports whether f is a terminal (not merely a character device such as /dev/null).
 func isTerminal(f *os.File) bool {
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // subcommand is one verb of the CLI.
@@ -59,7 +68,7 @@ type subcommand struct {
 
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
-		validateCmd(), listCmd(), schemaCmd(), versionCmd(),
+		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), statusCmd(), schemaCmd(), versionCmd(),
 	}
 }
 

@@ -12,7 +12,7 @@ type result struct {
 	stdout, stderr string
 }
 
-func run(t *testing.T, args ...string) result {
+func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	c := &Command{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
@@ -48,7 +48,7 @@ func TestExitCodesAndOutput(t *testing.T) {
 		{name: "list missing dir", args: []string{"list", "nowhere"}, code: ExitUsage, stderr: []string{"nowhere"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := run(t, tc.args...)
+			r := runCLI(t, tc.args...)
 			if r.code != tc.code {
 				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.code, r.stdout, r.stderr)
 			}
@@ -73,7 +73,7 @@ func TestEverySubcommandHasHelpWithExamples(t *testing.T) {
 	c := &Command{}
 	for _, s := range c.subcommands() {
 		for _, args := range [][]string{{s.name, "--help"}, {"help", s.name}} {
-			r := run(t, args...)
+			r := runCLI(t, args...)
 			if r.code != ExitOK || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "Usage:") {
 				t.Errorf("%v: code %d, output:\n%s", args, r.code, r.stdout)
 			}
@@ -82,7 +82,7 @@ func TestEverySubcommandHasHelpWithExamples(t *testing.T) {
 }
 
 func TestJSONAndSARIF(t *testing.T) {
-	r := run(t, "validate", "--format", "json", "testdata/bad.yaml")
+	r := runCLI(t, "validate", "--format", "json", "testdata/bad.yaml")
 	var diags []map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &diags); err != nil || len(diags) != 2 {
 		t.Fatalf("json output (%v): %s", err, r.stdout)
@@ -90,7 +90,7 @@ func TestJSONAndSARIF(t *testing.T) {
 	if diags[0]["rule"] != "unknown-action" || diags[0]["line"] != 6.0 || diags[0]["severity"] != "error" {
 		t.Errorf("first diagnostic = %v", diags[0])
 	}
-	r = run(t, "validate", "--format", "sarif", "testdata/bad.yaml")
+	r = runCLI(t, "validate", "--format", "sarif", "testdata/bad.yaml")
 	var log struct {
 		Version string `json:"version"`
 		Runs    []struct {
@@ -133,7 +133,7 @@ func TestJSONAndSARIF(t *testing.T) {
 }
 
 func TestSchemaIsJSON(t *testing.T) {
-	r := run(t, "schema")
+	r := runCLI(t, "schema")
 	var v map[string]any
 	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v["$schema"] == nil {
 		t.Fatalf("schema output is not a JSON Schema: %v", err)

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/alpha-orion/runbook/engine/run"
+)
+
+// approver answers the engine's approval requests: --yes, --approve ID, or
+// a prompt on a terminal; without one the run pauses (exit 3).
+type approver struct {
+	mu       sync.Mutex
+	user     string
+	all      bool
+	ids      map[string]bool
+	terminal bool
+	in       *bufio.Reader
+	out      io.Writer
+}
+
+func (a *approver) Approve(ctx context.Context, req run.ApprovalRequest) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.all || a.ids[req.Step] {
+		return a.user, nil
+	}
+	if !a.terminal || a.in == nil {
+		return "", run.ErrNeedsApproval
+	}
+	fmt.Fprintf(a.out, "\n── approval needed: step %s (%s)\n%s\n", req.Step, req.Kind, indent(req.Message))
+	if len(req.Inputs) > 0 {
+		keys := make([]string, 0, len(req.Inputs))
+		for k := range req.Inputs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(a.out, "    %s: %v\n", k, req.Inputs[k])
+		}
+	}
+	fmt.Fprintf(a.out, "Approve as %s? [y/N] ", a.user)
+	type answer struct {
+		s   string
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() { s, err := a.in.ReadString('\n'); ch <- answer{s, err} }()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case ans := <-ch:
+		if ans.err != nil && ans.s == "" {
+			return "", run.ErrNeedsApproval
+		}
+		switch strings.ToLower(strings.TrimSpace(ans.s)) {
+		case "y", "yes":
+			return a.user, nil
+		}
+		return "", run.ErrDenied
+	}
+}
+
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}

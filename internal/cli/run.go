@@ -1,0 +1,465 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/engine/diag"
+	"github.com/alpha-orion/runbook/engine/journal"
+	"github.com/alpha-orion/runbook/engine/lint"
+	"github.com/alpha-orion/runbook/engine/load"
+	"github.com/alpha-orion/runbook/engine/redact"
+	"github.com/alpha-orion/runbook/engine/run"
+	"github.com/alpha-orion/runbook/plugins/builtin"
+	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/spf13/pflag"
+)
+
+// SecretEnvPrefix is how secrets reach a run from the environment: RUNBOOK_SECRET_<NAME>.
+const SecretEnvPrefix = "RUNBOOK_SECRET_"
+
+// DefaultStateDir is where journals and locks live unless --state or RUNBOOK_STATE say otherwise.
+const DefaultStateDir = ".runbook"
+
+// runFlags are the flags run, plan and resume share.
+type runFlags struct {
+	dir         string
+	params      []string
+	paramsFile  string
+	secretsFile string
+	yes         bool
+	approve     []string
+	as          string
+	state       string
+	output      string
+	concurrency int
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet, verb string) {
+	if verb != "resume" {
+		fs.StringVar(&f.dir, "dir", DefaultDir, "folder to find runbooks by name in")
+		fs.StringArrayVarP(&f.params, "param", "p", nil, "a param as NAME=VALUE (repeatable)")
+		fs.StringVar(&f.paramsFile, "params-file", "", "a YAML or JSON file of params")
+	}
+	fs.StringVar(&f.secretsFile, "secrets-file", "", "a file of secrets (NAME=VALUE lines or YAML); default: "+SecretEnvPrefix+"<NAME> variables")
+	if verb != "plan" {
+		fs.BoolVarP(&f.yes, "yes", "y", false, "approve every confirm, approval and manual step up front")
+		fs.StringArrayVar(&f.approve, "approve", nil, "approve the step with this id up front (repeatable)")
+		fs.StringVar(&f.state, "state", "", "state folder for journals and locks (default $RUNBOOK_STATE or "+DefaultStateDir+")")
+		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the event stream as JSON lines")
+		fs.IntVar(&f.concurrency, "concurrency", 0, "run at most this many steps at once (default: the runbook's)")
+	}
+	fs.StringVar(&f.as, "as", "", "who you are, for the journal (default: the OS user)")
+}
+
+func init() {
+	flagSets["run"] = func(fs *pflag.FlagSet) { (&runFlags{}).register(fs, "run") }
+	flagSets["plan"] = func(fs *pflag.FlagSet) { (&runFlags{}).register(fs, "plan") }
+	flagSets["resume"] = func(fs *pflag.FlagSet) { (&runFlags{}).register(fs, "resume") }
+}
+
+func runCmd() *subcommand {
+	return &subcommand{
+		name:    "run",
+		summary: "Run a runbook by name or file",
+		usage:   "run [flags] NAME|FILE",
+		examples: `  runbook run neon-pitr --param restore_to=2024-05-20T10:00:00Z
+  runbook run runbooks/neon-pitr.yaml --params-file incident.yaml --approve restore
+  RUNBOOK_SECRET_NEON_API_KEY=... runbook run neon-pitr -p restore_to=... --output json`,
+		run: func(c *Command, args []string) int { return c.runLike("run", args) },
+	}
+}
+
+func planCmd() *subcommand {
+	return &subcommand{
+		name:    "plan",
+		summary: "Show what a run would do, without doing it",
+		usage:   "plan [flags] NAME|FILE",
+		examples: `  runbook plan neon-pitr --param restore_to=2024-05-20T10:00:00Z
+  runbook plan examples/hello.yaml -p who=team`,
+		run: func(c *Command, args []string) int { return c.runLike("plan", args) },
+	}
+}
+
+func resumeCmd() *subcommand {
+	return &subcommand{
+		name:    "resume",
+		summary: "Continue a paused, failed, cancelled or crashed run",
+		usage:   "resume [flags] RUN_ID",
+		examples: `  runbook resume 20240520T101500Z-neon-pitr-3f9a1c --approve restore
+  runbook status                       # to find the run id`,
+		run: func(c *Command, args []string) int { return c.runLike("resume", args) },
+	}
+}
+
+// session is everything a run, plan or resume needs.
+type session struct {
+	rb       *load.Runbook
+	cat      *catalog.Catalog
+	params   map[string]any
+	secrets  map[string]string
+	env      map[string]string
+	redactor *redact.Redactor
+	user     string
+	state    string
+}
+
+func (c *Command) runLike(verb string, args []string) int {
+	s := c.find(verb)
+	fs := pflag.NewFlagSet(verb, pflag.ContinueOnError)
+	var f runFlags
+	f.register(fs, verb)
+	if done, code := c.parse(s, fs, args); done {
+		return code
+	}
+	if fs.NArg() != 1 {
+		return c.usageError("%s takes one argument: %s", verb, strings.TrimPrefix(s.usage, verb+" [flags] "))
+	}
+	switch f.output {
+	case "text", "json", "":
+	default:
+		return c.usageError("%s: unknown --output %q (text, json)", verb, f.output)
+	}
+	f.state = c.stateDir(f.state)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if verb == "resume" {
+		return c.resume(ctx, fs.Arg(0), &f)
+	}
+	file, err := findRunbook(fs.Arg(0), f.dir)
+	if err != nil {
+		return c.usageError("%s: %v", verb, err)
+	}
+	sess, code := c.prepare(file, &f, nil)
+	if sess == nil {
+		return code
+	}
+	if verb == "plan" {
+		return c.plan(ctx, sess)
+	}
+	return c.start(ctx, sess, &f)
+}
+
+func (c *Command) stateDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if v := c.Getenv("RUNBOOK_STATE"); v != "" {
+		return v
+	}
+	return DefaultStateDir
+}
+
+// prepare loads and validates the runbook, then gathers params and secrets.
+// journaled params (resume) replace the flags.
+func (c *Command) prepare(file string, f *runFlags, journaled map[string]any) (*session, int) {
+	cat := c.catalog()
+	rb, diags, err := load.ReadFile(file)
+	if err != nil {
+		return nil, c.usageError("cannot read %s: %v", file, err)
+	}
+	diags = append(diags, lint.Runbook(rb, cat)...)
+	diags.Sort()
+	if e, _ := diags.Count(); e > 0 {
+		var errs diag.List
+		for _, d := range diags {
+			if d.Severity == diag.Error {
+				errs = append(errs, d)
+			}
+		}
+		diag.WriteText(c.Stderr, errs, diag.Sources{rb.File: rb.Source}, false)
+		fmt.Fprintf(c.Stderr, "runbook: %s has %d error(s); fix them first ('runbook validate %s')\n", file, e, file)
+		return nil, ExitFailed
+	}
+	sess := &session{rb: rb, cat: cat, user: whoami(f.as), state: f.state}
+	sess.secrets, err = c.secrets(rb, f.secretsFile)
+	if err != nil {
+		return nil, c.usageError("%v", err)
+	}
+	sess.redactor = redact.New()
+	for _, v := range sess.secrets {
+		sess.redactor.Add(v)
+	}
+	sess.env = c.environ()
+	values := journaled
+	text := map[string]string{}
+	if journaled == nil {
+		if f.paramsFile != "" {
+			if values, err = readKV(f.paramsFile); err != nil {
+				return nil, c.usageError("--params-file: %v", err)
+			}
+		}
+		for _, p := range f.params {
+			k, v, ok := strings.Cut(p, "=")
+			if !ok {
+				return nil, c.usageError("--param %q: want NAME=VALUE", p)
+			}
+			text[k] = v
+		}
+	}
+	if sess.params, err = run.Params(rb, values, text); err != nil {
+		return nil, c.usageError("%s: %v", file, err)
+	}
+	return sess, ExitOK
+}
+
+// secrets reads the runbook's declared secrets from a file or the environment.
+func (c *Command) secrets(rb *load.Runbook, file string) (map[string]string, error) {
+	var fromFile map[string]any
+	if file != "" {
+		var err error
+		if fromFile, err = readKV(file); err != nil {
+			return nil, fmt.Errorf("--secrets-file: %w", err)
+		}
+	}
+	out := map[string]string{}
+	var missing []string
+	for _, s := range rb.Secrets {
+		name := s.Value
+		if v, ok := fromFile[name]; ok {
+			out[name] = fmt.Sprint(v)
+		} else if v := c.Getenv(SecretEnvPrefix + name); v != "" {
+			out[name] = v
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("secret(s) not set: %s; export %s<NAME> or pass --secrets-file", strings.Join(missing, ", "), SecretEnvPrefix)
+	}
+	return out, nil
+}
+
+// environ is the environment expressions see as env, without secrets.
+func (c *Command) environ() map[string]string {
+	out := map[string]string{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, SecretEnvPrefix) {
+			out[k] = c.Getenv(k)
+			if out[k] == "" {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// host starts a plugin manager for the session's runbook.
+func (c *Command) host(ctx context.Context, sess *session, overrides map[string]map[string]any, logw io.Writer) (*host.Manager, error) {
+	cfg, err := run.PluginConfig(sess.rb, sess.params, sess.secrets, sess.env, overrides)
+	if err != nil {
+		return nil, errors.New(sess.redactor.String(err.Error()))
+	}
+	m := host.New(host.Options{Builtins: builtin.Names(), Config: cfg, Catalog: sess.cat, Log: logw, Executable: c.Executable})
+	if used := run.UsedPlugins(sess.rb); len(used) > 0 {
+		go m.Start(ctx, used...) // in parallel, while the first steps are prepared
+	}
+	return m, nil
+}
+
+func (c *Command) options(sess *session, f *runFlags, m *host.Manager, v *view) run.Options {
+	ids := map[string]bool{}
+	for _, id := range f.approve {
+		ids[id] = true
+	}
+	var in *bufio.Reader
+	if c.Stdin != nil {
+		in = bufio.NewReader(c.Stdin)
+	}
+	return run.Options{
+		Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env,
+		Dispatcher: m, StateDir: sess.state, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency,
+		Approver: &approver{user: sess.user, all: f.yes, ids: ids, terminal: c.StdinIsTerminal, in: in, out: sess.redactor.Writer(c.Stderr)},
+		Observe:  v.event,
+	}
+}
+
+func stepIDs(rb *load.Runbook) []string {
+	var ids []string
+	for _, s := range rb.AllSteps() {
+		ids = append(ids, s.ID.Value)
+	}
+	return ids
+}
+
+func (c *Command) start(ctx context.Context, sess *session, f *runFlags) int {
+	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	if err != nil {
+		return c.usageError("%v", err)
+	}
+	defer m.Close()
+	res, err := run.Start(ctx, c.options(sess, f, m, v))
+	return c.finish(res, err, sess, v)
+}
+
+func (c *Command) finish(res *run.Result, err error, sess *session, v *view) int {
+	var locked *journal.LockedError
+	switch {
+	case errors.As(err, &locked):
+		fmt.Fprintf(c.Stderr, "runbook: %v; wait for it to finish, or check it with 'runbook status %s'\n", err, locked.Holder.Run)
+		return ExitLocked
+	case err != nil:
+		fmt.Fprintf(c.Stderr, "runbook: %s\n", sess.redactor.String(err.Error()))
+		return ExitUsage
+	}
+	v.summary(res, sess.rb.Objectives.RTO.D)
+	switch res.Status {
+	case journal.StatusSucceeded:
+		return ExitOK
+	case journal.StatusPaused:
+		fmt.Fprintf(c.Stderr, "runbook: run %s is paused: step %s needs %s.\nTo continue: runbook resume %s --approve %s\n", res.RunID, res.Pause.Step, res.Pause.Kind, res.RunID, res.Pause.Step)
+		return ExitPaused
+	case journal.StatusCancelled:
+		fmt.Fprintf(c.Stderr, "runbook: run %s cancelled; to continue: runbook resume %s\n", res.RunID, res.RunID)
+		return ExitFailed
+	}
+	fmt.Fprintf(c.Stderr, "runbook: run %s failed: %s\n", res.RunID, sess.redactor.String(fmt.Sprint(res.Err)))
+	return ExitFailed
+}
+
+func (c *Command) resume(ctx context.Context, runID string, f *runFlags) int {
+	events, err := journal.Read(f.state, runID)
+	if err != nil {
+		return c.usageError("resume: %v", err)
+	}
+	rp, err := run.Replay(events)
+	if err != nil {
+		return c.usageError("resume: %v", err)
+	}
+	if rp.Status == journal.StatusSucceeded {
+		fmt.Fprintf(c.Stdout, "run %s already succeeded; nothing to resume\n", runID)
+		return ExitOK
+	}
+	sess, code := c.prepare(rp.File, f, rp.Params)
+	if sess == nil {
+		return code
+	}
+	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
+	v.start = rp.Started
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	if err != nil {
+		return c.usageError("%v", err)
+	}
+	defer m.Close()
+	res, _, err := run.Resume(ctx, c.options(sess, f, m, v), runID)
+	return c.finish(res, err, sess, v)
+}
+
+func (c *Command) plan(ctx context.Context, sess *session) int {
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	if err != nil {
+		return c.usageError("%v", err)
+	}
+	defer m.Close()
+	o := run.Options{Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env, Dispatcher: m, User: sess.user, Redactor: sess.redactor}
+	steps, err := run.DryRun(ctx, o)
+	if err != nil {
+		return c.usageError("plan: %v", err)
+	}
+	w := sess.redactor.Writer(c.Stdout)
+	fmt.Fprintf(w, "Plan for %s (%s)\n\n", sess.rb.Metadata.Name.Value, sess.rb.File)
+	phase := ""
+	for _, p := range steps {
+		if p.Phase != phase {
+			phase = p.Phase
+			fmt.Fprintf(w, "%s:\n", phase)
+		}
+		mark := map[string]string{"run": "+", "skip": "-", "unknown": "?"}[p.Decision]
+		fmt.Fprintf(w, "  %s %s  %s\n", mark, p.ID, p.Action)
+		if p.Summary != "" {
+			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(p.Summary, "\n", "\n      "))
+		}
+		if p.Reason != "" {
+			fmt.Fprintf(w, "      (%s)\n", p.Reason)
+		}
+		if p.Confirm != "" {
+			fmt.Fprintf(w, "      needs approval: %s\n", firstLine(p.Confirm))
+		}
+	}
+	fmt.Fprintf(w, "\n+ would run   - would be skipped   ? cannot tell before running\n")
+	return ExitOK
+}
+
+func statusCmd() *subcommand {
+	return &subcommand{
+		name:    "status",
+		summary: "Show recent runs, or where one run stands",
+		usage:   "status [flags] [RUN_ID]",
+		examples: `  runbook status
+  runbook status 20240520T101500Z-neon-pitr-3f9a1c`,
+		run: runStatus,
+	}
+}
+
+func init() {
+	flagSets["status"] = func(fs *pflag.FlagSet) { fs.String("state", "", "state folder") }
+}
+
+func runStatus(c *Command, args []string) int {
+	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
+	state := fs.String("state", "", "state folder (default $RUNBOOK_STATE or "+DefaultStateDir+")")
+	if done, code := c.parse(c.find("status"), fs, args); done {
+		return code
+	}
+	dir := c.stateDir(*state)
+	if fs.NArg() == 0 {
+		ids, err := journal.List(dir)
+		if err != nil {
+			return c.usageError("status: %v", err)
+		}
+		if len(ids) == 0 {
+			fmt.Fprintf(c.Stdout, "no runs in %s\n", dir)
+			return ExitOK
+		}
+		fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", "RUN", "STATUS", "BY", "UPDATED")
+		for _, id := range ids {
+			events, err := journal.Read(dir, id)
+			if err != nil {
+				continue
+			}
+			rp, err := run.Replay(events)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", id, rp.Status, rp.User, rp.Updated.Local().Format("2006-01-02 15:04:05"))
+		}
+		return ExitOK
+	}
+	events, err := journal.Read(dir, fs.Arg(0))
+	if err != nil {
+		return c.usageError("status: %v", err)
+	}
+	rp, err := run.Replay(events)
+	if err != nil {
+		return c.usageError("status: %v", err)
+	}
+	fmt.Fprintf(c.Stdout, "run %s of %s (%s), started %s by %s: %s\n", rp.RunID, rp.Runbook, filepath.ToSlash(rp.File), rp.Started.Local().Format("2006-01-02 15:04:05"), rp.User, rp.Status)
+	if rp.Pause != nil {
+		fmt.Fprintf(c.Stdout, "waiting for %s of step %s: runbook resume %s --approve %s\n", rp.Pause.Kind, rp.Pause.Step, rp.RunID, rp.Pause.Step)
+	}
+	ids := make([]string, 0, len(rp.Steps))
+	for id := range rp.Steps {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		st := rp.Steps[id]
+		fmt.Fprintf(c.Stdout, "  %-24s %-10s attempts=%d %s\n", id, st.Status, st.Attempts, firstLine(st.Err))
+	}
+	if rp.Status == journal.StatusRunning {
+		fmt.Fprintf(c.Stdout, "(no end recorded: the run is in progress, or crashed; 'runbook resume %s' continues it)\n", rp.RunID)
+	}
+	return ExitOK
+}
