@@ -14,17 +14,21 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/redact"
+	"golang.org/x/sys/unix"
 )
 
-// Writer appends events to one run's journal file. It is safe for concurrent use.
+// Writer appends events to one run's journal file. It is safe for concurrent
+// use; concurrent durable writes share fsyncs (group commit).
 type Writer struct {
 	mu     sync.Mutex
 	f      *os.File
 	seq    int
 	redact *redact.Redactor
 	now    func() time.Time
-	// dirty is true when events were written since the last fsync.
-	dirty bool
+
+	// syncMu serialises fsyncs; synced is the last seq known to be on disk.
+	syncMu sync.Mutex
+	synced int
 }
 
 // ErrNotFound is returned for a run id with no journal.
@@ -83,25 +87,40 @@ func (w *Writer) Write(e Event, durable bool) (Event, error) {
 	if _, err := w.f.Write(line); err != nil {
 		return e, fmt.Errorf("journal: write: %w", err)
 	}
-	w.dirty = true
+	w.mu.Unlock()
 	if durable {
-		if err := w.f.Sync(); err != nil {
-			return e, fmt.Errorf("journal: fsync: %w", err)
+		if err := w.syncTo(e.Seq); err != nil {
+			return e, err
 		}
-		w.dirty = false
 	}
+	w.mu.Lock()
 	return e, nil
+}
+
+// syncTo makes events up to seq durable. A caller that finds its event
+// already covered by another goroutine's fsync returns at once.
+func (w *Writer) syncTo(seq int) error {
+	w.syncMu.Lock()
+	defer w.syncMu.Unlock()
+	if w.synced >= seq {
+		return nil
+	}
+	w.mu.Lock()
+	upTo := w.seq
+	w.mu.Unlock()
+	if err := datasync(w.f); err != nil {
+		return fmt.Errorf("journal: fsync: %w", err)
+	}
+	w.synced = upTo
+	return nil
 }
 
 // Sync makes every written event durable.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.dirty {
-		return nil
-	}
-	w.dirty = false
-	return w.f.Sync()
+	seq := w.seq
+	w.mu.Unlock()
+	return w.syncTo(seq)
 }
 
 // Close syncs and closes the journal.
@@ -170,6 +189,18 @@ func List(stateDir string) ([]string, error) {
 	}
 	sort.Strings(ids)
 	return ids, nil
+}
+
+// datasync flushes the file's data and the metadata needed to read it back
+// (its size), which is all an append-only journal needs; on Linux fdatasync
+// is about three times cheaper than fsync because it skips timestamps.
+func datasync(f *os.File) error {
+	for {
+		err := unix.Fdatasync(int(f.Fd()))
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 func syncDir(dir string) error {
