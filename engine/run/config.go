@@ -66,4 +66,3 @@ func UsedPlugins(rb *load.Runbook) []string {
 	}
 	return out
 }
-

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/engine/journal"
+	"github.com/alpha-orion/runbook/engine/load"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -159,6 +161,9 @@ func (r *runner) restore(ctx context.Context, rp *Replayed) {
 			r.order = append(r.order, id)
 		}
 	}
+	// First the steps that finished, so in-flight ones resolve their inputs
+	// from their dependencies' outputs; then reconcile the in-flight ones.
+	var inflight []string
 	for id, old := range rp.Steps {
 		s, ok := r.graph.Step(id)
 		if !ok {
@@ -183,8 +188,13 @@ func (r *runner) restore(ctx context.Context, rp *Replayed) {
 			st.Ended = old.Ended
 			r.mu.Unlock()
 		case old.Status == journal.StatusRunning:
-			r.reconcile(ctx, s.Uses.Value, id)
+			inflight = append(inflight, id)
 		}
+	}
+	sort.Strings(inflight)
+	for _, id := range inflight {
+		s, _ := r.graph.Step(id)
+		r.reconcile(ctx, s)
 	}
 	r.mu.Lock()
 	kept := r.order[:0]
@@ -207,7 +217,8 @@ func contains(s []string, v string) bool {
 }
 
 // reconcile decides what to do with a step that was in flight at the crash.
-func (r *runner) reconcile(ctx context.Context, uses, id string) {
+func (r *runner) reconcile(ctx context.Context, s *load.Step) {
+	id, uses := s.ID.Value, s.Uses.Value
 	if catalog.IsBuiltin(uses) {
 		return // built-ins are safe to run again; manual and approval ask again
 	}
@@ -215,8 +226,13 @@ func (r *runner) reconcile(ctx context.Context, uses, id string) {
 	state := sdk.Unknown
 	var outputs map[string]any
 	msg := ""
-	if r.o.Dispatcher != nil {
-		rec, err := r.o.Dispatcher.Reconcile(ctx, plugin, sdk.Request{RunID: r.runID, StepID: id, Action: action, IdempotencyKey: r.key(id), Attempt: r.state(id).Attempts})
+	// The plugin gets the step's inputs as they resolve now: the same as at
+	// the crash, since every step they depend on had finished.
+	inputs, err := r.inputs(s)
+	if err != nil {
+		msg = r.o.Redactor.String(err.Error())
+	} else if r.o.Dispatcher != nil {
+		rec, err := r.o.Dispatcher.Reconcile(ctx, plugin, sdk.Request{RunID: r.runID, StepID: id, Action: action, Inputs: inputs, IdempotencyKey: r.key(id), Attempt: r.state(id).Attempts})
 		if err != nil {
 			msg = r.o.Redactor.String(err.Error())
 		} else {
@@ -226,7 +242,6 @@ func (r *runner) reconcile(ctx context.Context, uses, id string) {
 	r.record(journal.Event{Type: journal.StepReconciled, Step: id, Action: uses, State: state.String(), Message: msg}, true)
 	switch state {
 	case sdk.Applied:
-		s, _ := r.graph.Step(id)
 		out, err := r.typeOutputs(s, outputs)
 		if err != nil {
 			out = outputs

@@ -1,0 +1,439 @@
+package neon
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
+	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
+	"github.com/alpha-orion/runbook/plugins/sdk"
+)
+
+// TestRestoreBringsRowsBack is the DR plan's section 3.1 against real
+// PostgreSQL: rows are deleted by an incident, restore_branch takes the
+// branch back to a moment before it, and the connection URI it returns shows
+// the rows again, with the old state kept under the derived name.
+func TestRestoreBringsRowsBack(t *testing.T) {
+	t.Parallel()
+	for _, newEndpoint := range []bool{false, true} {
+		t.Run(fmt.Sprint("new_endpoint=", newEndpoint), func(t *testing.T) {
+			t.Parallel()
+			srv, db := pgtest.NewDatabase(t)
+			execSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
+				"INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus')")
+			f := newFixture(t, neonemu.Options{Server: srv, NewEndpointOnRestore: newEndpoint}, neonemu.ProjectSpec{Database: db}, nil)
+			restorePoint := time.Now().UTC()
+			before, err := f.emu.ConnectionURI(f.main.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			execSQL(t, before, "DELETE FROM users") // the incident
+
+			in := map[string]any{"branch": "main", "timestamp": restorePoint}
+			out := f.must("restore_branch", in, "run-1/restore")
+
+			uri := out["connection_uri"].(string)
+			if got := countUsers(t, uri); got != 3 {
+				t.Errorf("after the restore the URI shows %d users, want 3", got)
+			}
+			if got, want := out["new_endpoint"], newEndpoint; got != want {
+				t.Errorf("new_endpoint = %v, want %v", got, want)
+			}
+			if got, want := out["branch_id"], f.main.ID; got != want {
+				t.Errorf("branch_id = %v, want %v", got, want)
+			}
+			if got, want := out["preserve_under_name"], preserveName("main", "run-1/restore"); got != want {
+				t.Errorf("preserve_under_name = %v, want %v", got, want)
+			}
+			kept, ok := f.emu.BranchByName(f.project.ID, out["preserve_under_name"].(string))
+			if !ok || kept.ID != out["preserved_branch_id"] {
+				t.Fatalf("preserved branch %v: found %v, id %s", out["preserve_under_name"], ok, kept.ID)
+			}
+			keptURI, err := f.emu.ConnectionURI(kept.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := countUsers(t, keptURI); got != 0 {
+				t.Errorf("the preserved branch has %d users, want 0 (the state before the restore)", got)
+			}
+			if ts, err := time.Parse(time.RFC3339Nano, out["restore_point"].(string)); err != nil || !ts.Equal(restorePoint) {
+				t.Errorf("restore_point = %v, want %v", out["restore_point"], restorePoint)
+			}
+			for _, op := range out["operations"].([]any) {
+				if st := op.(map[string]any)["status"]; st != "finished" {
+					t.Errorf("operation %v: status %v, want finished", op, st)
+				}
+			}
+		})
+	}
+}
+
+// TestRestoreIsNotRepeated: a second attempt of the same step (the engine
+// lost the first answer) and Reconcile both find the restore done and do
+// not restore again; another step's key is a new restore.
+func TestRestoreIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	in := map[string]any{"branch": f.main.ID, "timestamp": time.Now().UTC()}
+
+	rec, err := f.reconcile("restore_branch", in, "k1")
+	if err != nil || rec.State != sdk.NotApplied {
+		t.Fatalf("Reconcile before = %v, %v; want not_applied", rec.State, err)
+	}
+	first := f.must("restore_branch", in, "k1")
+	branches, ops := len(f.emu.Branches(f.project.ID)), len(f.emu.Operations(f.project.ID))
+
+	again := f.exec("restore_branch", in, "k1")
+	if again.err != nil {
+		t.Fatalf("second attempt: %v", again.err)
+	}
+	if got, want := again.out["preserved_branch_id"], first["preserved_branch_id"]; got != want {
+		t.Errorf("second attempt: preserved_branch_id %v, want %v", got, want)
+	}
+	if !strings.Contains(strings.Join(again.lines, "\n"), "already restored") {
+		t.Errorf("second attempt did not say it was already done: %q", again.lines)
+	}
+	rec, err = f.reconcile("restore_branch", in, "k1")
+	if err != nil || rec.State != sdk.Applied {
+		t.Fatalf("Reconcile after = %v, %v; want applied", rec.State, err)
+	}
+	for _, k := range []string{"branch_id", "preserved_branch_id", "preserve_under_name", "restore_point"} {
+		if rec.Outputs[k] != first[k] {
+			t.Errorf("Reconcile output %s = %v, want %v", k, rec.Outputs[k], first[k])
+		}
+	}
+	if rec.Outputs["new_endpoint"] != true {
+		t.Errorf("Reconcile new_endpoint = %v, want true (unknown after a crash)", rec.Outputs["new_endpoint"])
+	}
+	if got, want := len(f.emu.Branches(f.project.ID)), branches; got != want {
+		t.Errorf("%d branches after the repeats, want %d: the branch was restored twice", got, want)
+	}
+	if got, want := len(f.emu.Operations(f.project.ID)), ops; got != want {
+		t.Errorf("%d operations after the repeats, want %d", got, want)
+	}
+	if rec, err := f.reconcile("restore_branch", in, "k2"); err != nil || rec.State != sdk.NotApplied {
+		t.Errorf("Reconcile with another key = %v, %v; want not_applied", rec.State, err)
+	}
+	// A name taken by a branch that is not this restore's is a conflict.
+	taken := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(),
+		"preserve_under_name": "main"}, "k3")
+	wantKind(t, taken.err, sdk.KindConflict, "neon: restore branch", "preserve_under_name")
+}
+
+// TestRestoreFromAnotherBranch restores main from the head of another
+// branch (no timestamp or LSN), by ID.
+func TestRestoreFromAnotherBranch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	backup, err := f.emu.CreateBranch(context.Background(), f.project.ID, "backup", f.main.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"branch": f.main.ID, "source_branch": "backup", "preserve_under_name": "main_old"}
+	out := f.must("restore_branch", in, "from-backup")
+	if out["preserve_under_name"] != "main_old" || out["restore_point"] == "" {
+		t.Errorf("outputs = %v", out)
+	}
+	b, _ := f.emu.Branch(f.main.ID)
+	fromBackup := false
+	for _, snap := range f.emu.Snapshots(backup.ID) {
+		fromBackup = fromBackup || snap.ID == b.RestoredFrom
+	}
+	if b.RestoreStatus != "restored" || !fromBackup {
+		t.Errorf("main after the restore: %+v; want restored from a point of backup", b)
+	}
+	if rec, err := f.reconcile("restore_branch", in, "from-backup"); err != nil || rec.State != sdk.Applied {
+		t.Errorf("Reconcile = %v, %v; want applied", rec.State, err)
+	}
+}
+
+// TestRestoreAnswerLost: Neon applies the restore but the answer is lost
+// (a 502 from a proxy on the way back); the retry finds the restore done
+// instead of restoring a second time.
+func TestRestoreAnswerLost(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	var lost atomic.Bool
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/restore") && lost.CompareAndSwap(false, true) {
+			f.emu.ServeHTTP(httptest.NewRecorder(), r) // applied, answer dropped
+			http.Error(w, "upstream connect error", http.StatusBadGateway)
+			return
+		}
+		f.emu.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	f.mgr = f.manager(map[string]any{"base_url": proxy.URL + neonemu.BasePath})
+	branches := len(f.emu.Branches(f.project.ID))
+	r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "lost")
+	if r.err != nil {
+		t.Fatalf("restore: %v\n%s", r.err, strings.Join(r.lines, "\n"))
+	}
+	if got, want := len(f.emu.Branches(f.project.ID)), branches+1; got != want {
+		t.Errorf("%d branches, want %d: one kept state, one restore", got, want)
+	}
+	if log := strings.Join(r.lines, "\n"); !strings.Contains(log, "502") || !strings.Contains(log, "answer was lost") {
+		t.Errorf("the log does not tell the story:\n%s", log)
+	}
+}
+
+// TestRestoreWaitsOutLockedBranch: while the restore of another step still
+// runs its operations, Neon answers 423 Locked; the plugin backs off and
+// succeeds once they finish.
+func TestRestoreWaitsOutLockedBranch(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	at := time.Now().UTC()
+	first := f.must("restore_branch", map[string]any{"branch": "main", "timestamp": at, "wait": false}, "first")
+	for _, op := range first["operations"].([]any) {
+		if st := op.(map[string]any)["status"]; st != "scheduling" {
+			t.Fatalf("wait=false: operation status %v, want scheduling", st)
+		}
+	}
+	go func() {
+		time.Sleep(40 * time.Millisecond)
+		f.emu.FinishOperations()
+	}()
+	r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": at}, "second")
+	if r.err != nil {
+		t.Fatalf("restore while locked: %v", r.err)
+	}
+	log := strings.Join(r.lines, "\n")
+	if !strings.Contains(log, "423 Locked") || !strings.Contains(log, "retrying in") {
+		t.Errorf("the log does not show the 423 being retried:\n%s", log)
+	}
+	locked := 0
+	for _, req := range f.emu.Requests() {
+		if req.Status == http.StatusLocked {
+			locked++
+		}
+	}
+	if locked == 0 {
+		t.Error("the emulator never answered 423")
+	}
+}
+
+// TestFaults covers what goes wrong: a storm of 503s (retried, then a
+// retryable error), a short one (absorbed), a wrong key, unknown branches,
+// bad inputs, a slow API and operations that fail or never finish.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+
+	t.Run("503 storm", func(t *testing.T) {
+		f.emu.InjectFault(neonemu.Fault{Status: http.StatusServiceUnavailable, Times: 100, PathContains: "/branches"})
+		defer f.emu.ClearFaults()
+		r := f.exec("get_branch", map[string]any{"branch": "main"}, "")
+		wantKind(t, r.err, sdk.KindRetryable, "neon: find branch main", "503", "gave up after 7 attempts")
+		if n := strings.Count(strings.Join(r.lines, "\n"), "retrying in"); n != 6 {
+			t.Errorf("%d retry warnings, want 6", n)
+		}
+	})
+	t.Run("short 503 burst", func(t *testing.T) {
+		f.emu.InjectFault(neonemu.Fault{Status: http.StatusServiceUnavailable, Times: 2})
+		out := f.must("list_branches", nil, "")
+		if out["count"] != 1 {
+			t.Errorf("count = %v, want 1", out["count"])
+		}
+	})
+	t.Run("wrong key", func(t *testing.T) {
+		wrong := f.manager(map[string]any{"api_key": "neon-wrong-canary-3b9d"})
+		r, err := wrong.Execute(context.Background(), Name, sdk.Request{Action: "get_branch", Inputs: map[string]any{"branch": "main"}}, nil)
+		f.noLeaks(result{out: r, err: err})
+		wantKind(t, err, sdk.KindUnauthenticated, "neon: find branch main", "401", "api_key")
+	})
+	t.Run("unknown branch", func(t *testing.T) {
+		for _, tc := range []struct {
+			action string
+			in     map[string]any
+		}{
+			{"get_branch", map[string]any{"branch": "nope"}},
+			{"get_branch", map[string]any{"branch": "br-no-such-000000"}},
+			{"restore_branch", map[string]any{"branch": "nope", "timestamp": time.Now()}},
+			{"restore_branch", map[string]any{"branch": "main", "source_branch": "nope"}},
+			{"connection_uri", map[string]any{"branch": "nope"}},
+			{"wait_operations", map[string]any{"operation_ids": []any{"00000000-0000-4000-8000-000000000000"}}},
+		} {
+			r := f.exec(tc.action, tc.in, "")
+			wantKind(t, r.err, sdk.KindNotFound, "neon: ")
+		}
+	})
+	t.Run("bad inputs", func(t *testing.T) {
+		for _, in := range []map[string]any{
+			{"branch": "main"}, // no point in its own history
+			{"branch": "main", "timestamp": time.Now(), "lsn": "0/1"},
+			{"branch": "main", "lsn": "not-an-lsn"},
+			{"branch": "main", "timestamp": time.Now().Add(time.Hour)},
+		} {
+			r := f.exec("restore_branch", in, "")
+			wantKind(t, r.err, sdk.KindBadInput, "neon")
+		}
+		r := f.exec("wait_operations", map[string]any{}, "")
+		wantKind(t, r.err, sdk.KindBadInput, "operation_ids or branch")
+		r = f.exec("connection_uri", map[string]any{"role_name": "nobody"}, "")
+		wantKind(t, r.err, sdk.KindNotFound, "neon: get connection URI", "role")
+	})
+	t.Run("slow API", func(t *testing.T) {
+		slow := f.manager(map[string]any{"request_timeout": 30 * time.Millisecond, "retries": 1})
+		f.emu.SetLatency(300 * time.Millisecond)
+		defer f.emu.SetLatency(0)
+		r, err := slow.Execute(context.Background(), Name, sdk.Request{Action: "list_branches"}, nil)
+		f.noLeaks(result{out: r, err: err})
+		wantKind(t, err, sdk.KindRetryable, "neon: list branches", "timed out", "gave up after 2 attempts")
+
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = f.mgr.Execute(ctx, Name, sdk.Request{Action: "list_branches"}, nil)
+		if k := sdk.KindOf(err); k != sdk.KindDeadlineExceeded {
+			t.Errorf("a call past the step's deadline: kind %s (%v), want deadline_exceeded", k, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("the call took %s after its deadline", d)
+		}
+	})
+	t.Run("failed operation", func(t *testing.T) {
+		f.emu.FailNextOperations(1)
+		r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "fails")
+		wantKind(t, r.err, sdk.KindPermanent, "neon: wait for operations", "create_timeline", "ended failed", "emulated failure")
+		f.emu.FinishOperations()
+	})
+	t.Run("operations never finish", func(t *testing.T) {
+		r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "slow-ops")
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		w := f.exec("wait_operations", map[string]any{"branch": "main", "timeout": time.Millisecond}, "")
+		wantKind(t, w.err, sdk.KindDeadlineExceeded, "neon: wait for operations: not finished after 1ms")
+		f.emu.FinishOperations()
+	})
+}
+
+// TestWaitOperations waits for a restore's operations by ID and by branch.
+func TestWaitOperations(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{PollsPerStep: 3}, neonemu.ProjectSpec{}, nil)
+	out := f.must("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "r")
+	var ids []any
+	for _, op := range out["operations"].([]any) {
+		ids = append(ids, op.(map[string]any)["id"])
+	}
+	if len(ids) == 0 {
+		t.Fatal("the restore returned no operations")
+	}
+	w := f.must("wait_operations", map[string]any{"operation_ids": ids}, "")
+	if got, want := w["count"], len(ids); got != want {
+		t.Errorf("count = %v, want %v", got, want)
+	}
+	for _, op := range w["operations"].([]any) {
+		if st := op.(map[string]any)["status"]; st != "finished" {
+			t.Errorf("operation %v is %v, want finished", op, st)
+		}
+	}
+	byBranch := f.must("wait_operations", map[string]any{"branch": "main"}, "")
+	if byBranch["count"] != 0 {
+		t.Errorf("unfinished operations of main after the wait: %v", byBranch["count"])
+	}
+}
+
+// TestReadActions lists and reads branches and gets connection URIs.
+func TestReadActions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	dev, err := f.emu.CreateBranch(context.Background(), f.project.ID, "hotfix-dev", f.main.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := f.must("list_branches", nil, "")
+	if list["count"] != 2 {
+		t.Fatalf("count = %v, want 2: %v", list["count"], list["branches"])
+	}
+	// Search matches names and IDs; IDs are random words, so search for
+	// a part of the name no ID word has.
+	found := f.must("list_branches", map[string]any{"search": "hotfi"}, "")
+	if bs := found["branches"].([]any); len(bs) != 1 || bs[0].(map[string]any)["id"] != dev.ID {
+		t.Errorf("search hotfi = %v, want only hotfix-dev", bs)
+	}
+	for _, ref := range []string{"hotfix-dev", dev.ID} {
+		b := f.must("get_branch", map[string]any{"branch": ref}, "")
+		if b["id"] != dev.ID || b["name"] != "hotfix-dev" || b["parent_id"] != f.main.ID || b["default"] != false {
+			t.Errorf("get_branch %s = %v", ref, b)
+		}
+		if _, ok := b["created_at"].(time.Time); !ok {
+			t.Errorf("created_at is a %T, want a timestamp", b["created_at"])
+		}
+	}
+	def := f.must("connection_uri", nil, "")
+	if def["branch_id"] != f.main.ID {
+		t.Errorf("connection_uri without a branch: branch_id %v, want the default %v", def["branch_id"], f.main.ID)
+	}
+	want, _ := f.emu.ConnectionURI(f.main.ID)
+	if def["uri"] != want || !strings.Contains(want, def["host"].(string)) {
+		t.Errorf("uri = %v, host %v; want %v", def["uri"], def["host"], want)
+	}
+	pooled := f.must("connection_uri", map[string]any{"branch": "hotfix-dev", "pooled": true}, "")
+	if !strings.Contains(pooled["host"].(string), "-pooler") {
+		t.Errorf("pooled host = %v, want a -pooler host", pooled["host"])
+	}
+}
+
+// TestPlanSaysWhatWouldHappen checks the dry-run summaries, which call no API.
+func TestPlanSaysWhatWouldHappen(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+	before := len(f.emu.Requests())
+	at := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
+	plan, err := f.mgr.Plan(context.Background(), Name, sdk.Request{Action: "restore_branch", IdempotencyKey: "k",
+		Inputs: map[string]any{"branch": "main", "timestamp": at}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"restore branch main", f.project.ID, "2024-05-20T10:00:00Z", preserveName("main", "k")} {
+		if !strings.Contains(plan.Summary, w) {
+			t.Errorf("plan %q does not mention %q", plan.Summary, w)
+		}
+	}
+	if got := len(f.emu.Requests()); got != before {
+		t.Errorf("Plan made %d API calls, want none", got-before)
+	}
+}
+
+// execSQL runs statements on the database at uri.
+func execSQL(t *testing.T, uri string, stmts ...string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// countUsers counts the rows of the users table at uri.
+func countUsers(t *testing.T, uri string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,398 @@
+package neon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/alpha-orion/runbook/plugins/sdk"
+)
+
+// restoreReq is a restore_branch step's inputs, checked.
+type restoreReq struct {
+	branch   string     // the target, by name or ID
+	source   string     // the branch to restore from; "" means the target
+	at       *time.Time // the restore point, or
+	lsn      string     // the restore point as an LSN; neither means the source's head
+	preserve string     // preserve_under_name as given; "" means derived from the key
+	key      string     // what the derived name is made from
+	wait     bool
+	timeout  time.Duration
+}
+
+// restoreParams checks a restore_branch step's inputs.
+func restoreParams(req sdk.Request) (restoreReq, error) {
+	in := inputs(req.Inputs)
+	r := restoreReq{
+		branch: in.str("branch"), source: in.str("source_branch"), lsn: in.str("lsn"), preserve: in.str("preserve_under_name"),
+		wait: in.boolOr("wait", true), timeout: in.durationOr("timeout", DefaultRestoreTimeout),
+	}
+	if t, ok := req.Inputs["timestamp"].(time.Time); ok {
+		t = t.UTC()
+		r.at = &t
+	}
+	switch {
+	case r.branch == "":
+		return r, sdk.BadInput("neon: restore_branch: input branch is empty")
+	case r.at != nil && r.lsn != "":
+		return r, sdk.BadInput("neon: restore_branch: give timestamp or lsn, not both")
+	case r.at == nil && r.lsn == "" && (r.source == "" || r.source == r.branch):
+		return r, sdk.BadInput("neon: restore_branch: give timestamp or lsn (restoring a branch from its own history needs a point in it)")
+	}
+	r.key = req.IdempotencyKey
+	if r.key == "" {
+		r.key = req.RunID + "/" + req.StepID
+	}
+	return r, nil
+}
+
+// preserveFor returns preserve_under_name, derived for the target branch
+// (by its name) when the step gives none.
+func (r restoreReq) preserveFor(targetName string) string {
+	if r.preserve != "" {
+		return r.preserve
+	}
+	return preserveName(targetName, r.key)
+}
+
+// preserveName derives the name that keeps a branch's old state from the
+// step's idempotency key, so every attempt of the step, and Reconcile after
+// a crash, names (and finds) the same branch.
+func preserveName(branch, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return branch + "_before_restore_" + hex.EncodeToString(sum[:4])
+}
+
+// pointText describes the restore point for people.
+func (r restoreReq) pointText() string {
+	switch {
+	case r.at != nil:
+		return r.at.Format(time.RFC3339Nano)
+	case r.lsn != "":
+		return "LSN " + r.lsn
+	}
+	return "the head"
+}
+
+// sourceText names the branch whose history is restored from.
+func (r restoreReq) sourceText() string {
+	if r.source == "" {
+		return "its own history"
+	}
+	return "branch " + r.source
+}
+
+// matches reports whether a restored branch's parent point is r's restore
+// point (Neon may round a timestamp, hence the second of slack).
+func (r restoreReq) matches(b Branch) bool {
+	switch {
+	case r.at != nil:
+		if b.ParentTimestamp == nil {
+			return false
+		}
+		d := b.ParentTimestamp.Sub(*r.at)
+		return d < time.Second && d > -time.Second
+	case r.lsn != "":
+		return strings.EqualFold(b.ParentLSN, r.lsn)
+	}
+	return true
+}
+
+// restoreBranch runs restore_branch.
+func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
+	r, err := restoreParams(s.req)
+	if err != nil {
+		return nil, err
+	}
+	target, err := s.client.FindBranch(ctx, r.branch)
+	if err != nil {
+		return nil, err
+	}
+	r.preserve = r.preserveFor(target.Name)
+	source := target
+	if r.source != "" && r.source != r.branch {
+		if source, err = s.client.FindBranch(ctx, r.source); err != nil {
+			return nil, err
+		}
+	}
+	if r.at == nil && r.lsn == "" && source.ID == target.ID {
+		return nil, sdk.BadInput("neon: restore_branch: give timestamp or lsn (restoring a branch from its own history needs a point in it)")
+	}
+	state, kept, err := s.restoreState(ctx, target.ID, r)
+	switch {
+	case err != nil:
+		return nil, err
+	case state == sdk.Applied:
+		s.log.Printf("branch %s was already restored by this step: its old state is branch %s (%s)", target.Name, kept.Name, kept.ID)
+		ops, err := s.branchOperationsSince(ctx, target.ID, kept.CreatedAt)
+		if err != nil {
+			return nil, err
+		}
+		return s.finishRestore(ctx, r, target.ID, "", ops)
+	case state == sdk.Unknown:
+		return nil, sdk.Conflict("neon: restore branch %s: a branch named %s already exists and does not hold the state from before this restore: choose another preserve_under_name", target.ID, r.preserve)
+	}
+	before, err := s.client.ConnectionURI(ctx, s.conn(target.ID))
+	if err != nil {
+		return nil, err
+	}
+	body := RestoreRequest{SourceBranchID: source.ID, SourceLSN: r.lsn, PreserveUnderName: r.preserve}
+	if r.at != nil {
+		body.SourceTimestamp = r.at.Format(time.RFC3339Nano)
+	}
+	s.log.Printf("restoring branch %s (%s) to %s of %s; its current state is kept as branch %s",
+		target.Name, target.ID, r.pointText(), r.sourceText(), r.preserve)
+	ops, err := s.postRestore(ctx, target.ID, r, body)
+	if err != nil {
+		return nil, err
+	}
+	return s.finishRestore(ctx, r, target.ID, before, ops)
+}
+
+// postRestore sends the restore, retrying transient failures; before each
+// retry it checks whether the previous attempt took effect after all (an
+// answer lost on the way), so the branch is never restored twice.
+func (s *session) postRestore(ctx context.Context, targetID string, r restoreReq, body RestoreRequest) ([]Operation, error) {
+	var ops []Operation
+	first := true
+	err := s.client.api.retry(ctx, func(ctx context.Context) (bool, error) {
+		if !first {
+			state, kept, err := s.restoreState(ctx, targetID, r)
+			if err != nil {
+				return sdk.KindOf(err) == sdk.KindRetryable, err
+			}
+			if state == sdk.Applied {
+				s.log.Printf("the restore took effect although its answer was lost: the old state is branch %s", kept.ID)
+				ops, err = s.branchOperationsSince(ctx, targetID, kept.CreatedAt)
+				return false, err
+			}
+		}
+		first = false
+		var again bool
+		var err error
+		_, ops, again, err = s.client.RestoreBranch(ctx, targetID, body)
+		return again, err
+	})
+	return ops, err
+}
+
+// restoreState tells whether the restore r of target already happened: a
+// branch named r.preserve that Neon marks as the target's old state
+// (restored_as, or the target's parent after the restore) proves it. A
+// branch of that name that is something else answers Unknown.
+func (s *session) restoreState(ctx context.Context, targetID string, r restoreReq) (sdk.State, Branch, error) {
+	kept, ok, err := s.client.BranchNamed(ctx, r.preserve)
+	if err != nil || !ok {
+		return sdk.NotApplied, Branch{}, err
+	}
+	target, err := s.client.GetBranch(ctx, targetID)
+	if err != nil {
+		return sdk.Unknown, Branch{}, err
+	}
+	isParent := target.ParentID == kept.ID
+	switch {
+	case kept.RestoredAs != target.ID && !isParent:
+		return sdk.Unknown, kept, nil
+	case isParent && !r.matches(target):
+		return sdk.Unknown, kept, nil // the name was reused for a restore to another point
+	}
+	return sdk.Applied, kept, nil
+}
+
+// finishRestore waits for the restore's operations (when asked) and
+// gathers the outputs. before is the connection URI from before the
+// restore, "" when unknown (then new_endpoint is reported true, so a
+// guarded step that hands clients the URI runs: giving them the same URI
+// again is harmless, missing a change is not).
+func (s *session) finishRestore(ctx context.Context, r restoreReq, targetID, before string, ops []Operation) (map[string]any, error) {
+	if r.wait && len(ops) > 0 {
+		var err error
+		if ops, err = s.waitOps(ctx, opIDs(ops), r.timeout); err != nil {
+			return nil, err
+		}
+	}
+	target, err := s.client.GetBranch(ctx, targetID)
+	if err != nil {
+		return nil, err
+	}
+	kept, ok, err := s.client.BranchNamed(ctx, r.preserve)
+	if err != nil {
+		return nil, err
+	}
+	restoredAt := target.UpdatedAt
+	if ok {
+		restoredAt = kept.CreatedAt
+	}
+	after, err := s.client.ConnectionURI(ctx, s.conn(targetID))
+	if err != nil {
+		return nil, err
+	}
+	newEndpoint := before == "" || endpointOf(before) != endpointOf(after)
+	if newEndpoint && before != "" {
+		s.log.Warnf("branch %s is now served by %s: clients need the new connection URI", target.Name, hostOf(after))
+	}
+	point := target.ParentLSN
+	if target.ParentTimestamp != nil {
+		point = target.ParentTimestamp.UTC().Format(time.RFC3339Nano)
+	}
+	if r.lsn != "" {
+		point = r.lsn
+	}
+	return map[string]any{
+		"branch_id":           target.ID,
+		"connection_uri":      after,
+		"host":                hostOf(after),
+		"new_endpoint":        newEndpoint,
+		"restored_at":         restoredAt.UTC(),
+		"restore_point":       point,
+		"preserve_under_name": r.preserve,
+		"preserved_branch_id": kept.ID,
+		"operations":          opList(ops),
+	}, nil
+}
+
+// reconcileRestore answers Reconcile for restore_branch: Applied (after
+// waiting for the restore's operations, as the step would have) when the
+// branch that keeps the old state exists and belongs to this restore.
+func (s *session) reconcileRestore(ctx context.Context) (sdk.Reconciliation, error) {
+	r, err := restoreParams(s.req)
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	target, err := s.client.FindBranch(ctx, r.branch)
+	if sdk.KindOf(err) == sdk.KindNotFound {
+		return sdk.Reconciliation{State: sdk.NotApplied}, nil
+	}
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	r.preserve = r.preserveFor(target.Name)
+	state, kept, err := s.restoreState(ctx, target.ID, r)
+	if err != nil || state != sdk.Applied {
+		return sdk.Reconciliation{State: state}, err
+	}
+	ops, err := s.branchOperationsSince(ctx, target.ID, kept.CreatedAt)
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	out, err := s.finishRestore(ctx, r, target.ID, "", ops)
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	return sdk.Reconciliation{State: sdk.Applied, Outputs: out}, nil
+}
+
+// branchOperationsSince returns a branch's operations created since t (a
+// minute of slack for clocks), oldest first.
+func (s *session) branchOperationsSince(ctx context.Context, branchID string, t time.Time) ([]Operation, error) {
+	all, err := s.client.ListOperations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Operation
+	for i := len(all) - 1; i >= 0; i-- {
+		if op := all[i]; op.BranchID == branchID && !op.CreatedAt.Before(t.Add(-time.Minute)) {
+			out = append(out, op)
+		}
+	}
+	return out, nil
+}
+
+// waitOps polls operations until each is final, for at most timeout. It
+// fails when one failed, errored or was cancelled, naming it.
+func (s *session) waitOps(ctx context.Context, ids []string, timeout time.Duration) ([]Operation, error) {
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := map[string]Operation{}
+	seen := map[string]string{}
+	var last []Operation // the unfinished operations as last seen
+	for {
+		var pending []Operation
+		for _, id := range ids {
+			if _, ok := done[id]; ok {
+				continue
+			}
+			op, err := s.client.GetOperation(wctx, id)
+			if err != nil {
+				return nil, s.waitError(ctx, err, timeout, last)
+			}
+			if seen[id] != op.Status {
+				seen[id] = op.Status
+				s.log.Printf("operation %s (%s) on branch %s: %s", op.ID, op.Action, op.BranchID, op.Status)
+			}
+			if terminal(op.Status) {
+				done[id] = op
+			} else {
+				pending = append(pending, op)
+			}
+		}
+		if len(pending) == 0 {
+			break
+		}
+		last = pending
+		if err := sleep(wctx, s.cfg.pollInterval); err != nil {
+			return nil, s.waitError(ctx, err, timeout, pending)
+		}
+	}
+	out := make([]Operation, len(ids))
+	var bad []string
+	for i, id := range ids {
+		out[i] = done[id]
+		if op := out[i]; failed(op.Status) {
+			msg := fmt.Sprintf("%s (%s) ended %s", op.ID, op.Action, op.Status)
+			if op.Error != "" {
+				msg += ": " + op.Error
+			}
+			bad = append(bad, msg)
+		}
+	}
+	if len(bad) > 0 {
+		return out, sdk.Permanent(fmt.Errorf("neon: wait for operations: %s", strings.Join(bad, "; ")))
+	}
+	return out, nil
+}
+
+// waitError explains why a wait stopped: the step was cancelled or ran out
+// of time (ctx), or the wait's own timeout passed, or a call failed.
+func (s *session) waitError(ctx context.Context, err error, timeout time.Duration, pending []Operation) error {
+	var still []string
+	for _, op := range pending {
+		still = append(still, fmt.Sprintf("%s (%s) is %s", op.ID, op.Action, op.Status))
+	}
+	running := ""
+	if len(still) > 0 {
+		running = ": " + strings.Join(still, ", ")
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("neon: wait for operations%s: %w", running, ctx.Err())
+	}
+	if k := sdk.KindOf(err); k != sdk.KindDeadlineExceeded && k != sdk.KindCanceled {
+		return err
+	}
+	return sdk.Errorf(sdk.KindDeadlineExceeded, "neon: wait for operations: not finished after %s%s", timeout, running)
+}
+
+// opIDs returns the operations' IDs.
+func opIDs(ops []Operation) []string {
+	ids := make([]string, len(ops))
+	for i, op := range ops {
+		ids[i] = op.ID
+	}
+	return ids
+}
+
+// opList is the operations as an output: [{id, action, status, branch_id}].
+func opList(ops []Operation) []any {
+	out := make([]any, len(ops))
+	for i, op := range ops {
+		m := map[string]any{"id": op.ID, "action": op.Action, "status": op.Status, "branch_id": op.BranchID}
+		if op.Error != "" {
+			m["error"] = op.Error
+		}
+		out[i] = m
+	}
+	return out
+}

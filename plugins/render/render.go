@@ -1,0 +1,239 @@
+// Package render is the runbook plugin for Render (API v1): scaling,
+// suspending, resuming and restarting services, deploying and waiting until
+// a deploy is live, setting service and environment-group variables, and
+// reading a service. Services and groups are named by name or ID.
+//
+// Its small typed client (Client) retries 429, 5xx and network failures
+// with capped exponential backoff, then gives up with a retryable error so
+// the step's retry policy takes over. The base URL is a setting, so
+// `runbook drill` and the tests point it at renderemu.
+//
+// Variable values are never printed: not in log lines, not in errors (an
+// API message quoting one is masked), and not in outputs, which say only
+// whether a value was set before.
+package render
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/plugins/sdk"
+)
+
+// Plugin is the render plugin.
+type Plugin struct {
+	sdk.Base
+
+	mu  sync.RWMutex
+	cfg config
+}
+
+// config is the plugin's configuration with defaults applied.
+type config struct {
+	apiKey         string
+	baseURL        string
+	retries        int
+	retryDelay     time.Duration
+	pollInterval   time.Duration
+	requestTimeout time.Duration
+}
+
+// New returns an unconfigured render plugin.
+func New() sdk.Plugin { return &Plugin{} }
+
+// Spec returns the plugin's catalogue entry.
+func (*Plugin) Spec() catalog.Plugin { return Spec }
+
+// httpClient is shared by every call; requests carry their own timeouts.
+var httpClient = &http.Client{}
+
+// Configure checks and keeps the configuration.
+func (p *Plugin) Configure(_ context.Context, m map[string]any) error {
+	c := config{baseURL: DefaultBaseURL, retries: DefaultRetries, retryDelay: DefaultRetryDelay,
+		pollInterval: DefaultPollInterval, requestTimeout: DefaultRequestTimeout}
+	c.apiKey, _ = m["api_key"].(string)
+	if v, ok := m["base_url"].(string); ok && v != "" {
+		c.baseURL = v
+	}
+	if v, ok := m["retries"].(int); ok {
+		c.retries = v
+	}
+	for key, dst := range map[string]*time.Duration{"retry_delay": &c.retryDelay, "poll_interval": &c.pollInterval, "request_timeout": &c.requestTimeout} {
+		if v, ok := m[key].(time.Duration); ok {
+			*dst = v
+		}
+	}
+	c.baseURL = strings.TrimRight(c.baseURL, "/")
+	switch {
+	case strings.TrimSpace(c.apiKey) == "":
+		return sdk.BadInput("render: configure: api_key is empty (pass ${{ secrets.RENDER_API_KEY }})")
+	case !strings.HasPrefix(c.baseURL, "http://") && !strings.HasPrefix(c.baseURL, "https://"):
+		return sdk.BadInput("render: configure: base_url must start with https:// (or http:// for an emulator)")
+	case c.retries < 0 || c.retries > 50:
+		return sdk.BadInput("render: configure: retries must be from 0 to 50, not %d", c.retries)
+	case c.retryDelay <= 0 || c.pollInterval <= 0 || c.requestTimeout <= 0:
+		return sdk.BadInput("render: configure: retry_delay, poll_interval and request_timeout must be positive")
+	}
+	p.mu.Lock()
+	p.cfg = c
+	p.mu.Unlock()
+	return nil
+}
+
+// session is one step's view of the plugin.
+type session struct {
+	cfg    config
+	client *Client
+	log    sdk.Logger
+	in     inputs
+	req    sdk.Request
+}
+
+// session returns a session for req, or an error when Configure never succeeded.
+func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
+	p.mu.RLock()
+	c := p.cfg
+	p.mu.RUnlock()
+	if c.apiKey == "" {
+		return nil, sdk.BadInput("render: the plugin is not configured: set api_key under plugins.render")
+	}
+	if log == nil {
+		log = nopLogger{}
+	}
+	in := inputs(req.Inputs)
+	client := newClient(c, log)
+	if v, _ := req.Inputs["value"].(string); len(v) >= 4 {
+		client.api.hide = []string{v}
+	}
+	return &session{cfg: c, client: client, log: log, in: in, req: req}, nil
+}
+
+// NewClient returns a client of the Render API at baseURL (DefaultBaseURL
+// when empty), with the default retries and timeouts.
+func NewClient(baseURL, apiKey string) *Client {
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	return newClient(config{apiKey: apiKey, baseURL: strings.TrimRight(baseURL, "/"), retries: DefaultRetries,
+		retryDelay: DefaultRetryDelay, requestTimeout: DefaultRequestTimeout}, nil)
+}
+
+// newClient returns a client whose retries are logged to log.
+func newClient(c config, log sdk.Logger) *Client {
+	return &Client{api: &api{base: c.baseURL, key: c.apiKey, client: httpClient, retries: c.retries, delay: c.retryDelay,
+		maxDelay: maxRetryDelay, requestTimeout: c.requestTimeout, log: log}}
+}
+
+// Execute runs one of the plugin's actions.
+func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (map[string]any, error) {
+	s, err := p.session(req, log)
+	if err != nil {
+		return nil, err
+	}
+	switch req.Action {
+	case "scale":
+		return s.scale(ctx)
+	case "suspend":
+		return s.setSuspended(ctx, true)
+	case "resume":
+		return s.setSuspended(ctx, false)
+	case "restart":
+		return s.restart(ctx)
+	case "deploy":
+		return s.deploy(ctx)
+	case "set_env", "set_group_env":
+		return s.setEnv(ctx)
+	case "get_service":
+		return s.getService(ctx)
+	}
+	return nil, sdk.Errorf(sdk.KindUnimplemented, "render: no action %q", req.Action)
+}
+
+// Reconcile tells whether a step already took effect, from the state it
+// leaves: the instance count, the suspension, the variable's value, the
+// deploy of the commit. A restart leaves no trace, so it is Unknown.
+func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconciliation, error) {
+	s, err := p.session(req, nil)
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	switch req.Action {
+	case "scale":
+		return s.reconcileScale(ctx)
+	case "suspend":
+		return s.reconcileSuspended(ctx, true)
+	case "resume":
+		return s.reconcileSuspended(ctx, false)
+	case "deploy":
+		return s.reconcileDeploy(ctx)
+	case "set_env", "set_group_env":
+		return s.reconcileEnv(ctx)
+	case "get_service":
+		return sdk.Reconciliation{State: sdk.NotApplied}, nil
+	}
+	return sdk.Reconciliation{State: sdk.Unknown}, nil
+}
+
+// Plan says what a step would do, without calling the API.
+func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
+	in := inputs(req.Inputs)
+	svc := in.str("service")
+	switch req.Action {
+	case "scale":
+		return plan("would scale service %s to %d instances", svc, in["instances"])
+	case "suspend", "resume", "restart":
+		return plan("would %s service %s", req.Action, svc)
+	case "deploy":
+		what := "the latest commit"
+		if c := in.str("commit_id"); c != "" {
+			what = "commit " + c
+		}
+		if !in.boolOr("wait", true) {
+			return plan("would deploy %s to service %s without waiting", what, svc)
+		}
+		return plan("would deploy %s to service %s and wait until it is live", what, svc)
+	case "set_env", "set_group_env":
+		target := "service " + svc
+		if g := in.str("group"); g != "" {
+			target = "environment group " + g
+		}
+		return plan("would set %s of %s (value not shown)", in.str("key"), target)
+	case "get_service":
+		return plan("would read service %s", svc)
+	}
+	return sdk.Plan{}, sdk.Errorf(sdk.KindUnimplemented, "render: no action %q", req.Action)
+}
+
+func plan(format string, args ...any) (sdk.Plan, error) {
+	return sdk.Plan{Summary: fmt.Sprintf(format, args...)}, nil
+}
+
+// inputs reads a step's typed inputs.
+type inputs map[string]any
+
+func (in inputs) str(k string) string { s, _ := in[k].(string); return strings.TrimSpace(s) }
+
+func (in inputs) boolOr(k string, def bool) bool {
+	if b, ok := in[k].(bool); ok {
+		return b
+	}
+	return def
+}
+
+func (in inputs) durationOr(k string, def time.Duration) time.Duration {
+	if d, ok := in[k].(time.Duration); ok && d > 0 {
+		return d
+	}
+	return def
+}
+
+// nopLogger discards lines, for calls that have no step log (Reconcile).
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...any) {}
+func (nopLogger) Warnf(string, ...any)  {}
