@@ -68,7 +68,7 @@ type subcommand struct {
 
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
-		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), statusCmd(), schemaCmd(), versionCmd(),
+		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), statusCmd(), drillCmd(), schemaCmd(), versionCmd(),
 	}
 }
 

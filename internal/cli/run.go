@@ -140,7 +140,7 @@ func (c *Command) runLike(verb string, args []string) int {
 	if err != nil {
 		return c.usageError("%s: %v", verb, err)
 	}
-	sess, code := c.prepare(file, &f, nil)
+	sess, code := c.prepare(file, &f, nil, nil)
 	if sess == nil {
 		return code
 	}
@@ -162,7 +162,7 @@ func (c *Command) stateDir(flag string) string {
 
 // prepare loads and validates the runbook, then gathers params and secrets.
 // journaled params (resume) replace the flags.
-func (c *Command) prepare(file string, f *runFlags, journaled map[string]any) (*session, int) {
+func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, secrets map[string]string) (*session, int) {
 	cat := c.catalog()
 	rb, diags, err := load.ReadFile(file)
 	if err != nil {
@@ -182,9 +182,11 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any) (*
 		return nil, ExitFailed
 	}
 	sess := &session{rb: rb, cat: cat, user: whoami(f.as), state: f.state}
-	sess.secrets, err = c.secrets(rb, f.secretsFile)
-	if err != nil {
-		return nil, c.usageError("%v", err)
+	sess.secrets = secrets
+	if secrets == nil {
+		if sess.secrets, err = c.secrets(rb, f.secretsFile); err != nil {
+			return nil, c.usageError("%v", err)
+		}
 	}
 	sess.redactor = redact.New()
 	for _, v := range sess.secrets {
@@ -342,7 +344,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags) int {
 		fmt.Fprintf(c.Stdout, "run %s already succeeded; nothing to resume\n", runID)
 		return ExitOK
 	}
-	sess, code := c.prepare(rp.File, f, rp.Params)
+	sess, code := c.prepare(rp.File, f, rp.Params, nil)
 	if sess == nil {
 		return code
 	}

@@ -148,11 +148,15 @@ func (v *view) summary(res *run.Result, rto time.Duration) {
 		if !st.Started.IsZero() && !st.Ended.IsZero() {
 			d = st.Ended.Sub(st.Started).Round(time.Millisecond).String()
 		}
+		status := st.Status
+		if status == journal.StatusPending && res.Status != journal.StatusPaused {
+			status = "not run"
+		}
 		note := st.Err
 		if st.Undone {
 			note = strings.TrimSpace("undone " + note)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", id, st.Status, st.Attempts, d, v.redact.String(firstLine(note)))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", id, status, st.Attempts, d, v.redact.String(firstLine(note)))
 	}
 	tw.Flush()
 	line := fmt.Sprintf("\nrun %s %s in %s", res.RunID, res.Status, res.Elapsed.Round(time.Millisecond))

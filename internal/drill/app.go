@@ -1,0 +1,214 @@
+package drill
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alpha-orion/runbook/plugins/render/renderemu"
+	"github.com/jackc/pgx/v5"
+)
+
+// App stands in for the Alpha-Orion services that Render hosts: for each
+// service it answers a health check and a token check the way the real
+// application would, from the state the Render emulator holds. A service is
+// healthy when it runs (instances > 0, not suspended) and, for the API, when
+// its DATABASE_URL reaches a database with a readable users table. Like a real
+// process, it reads its environment when it (re)starts: a changed JWT_SECRET
+// takes effect only after a restart or deploy.
+type App struct {
+	render *renderemu.Emulator
+	url    string
+	srv    *http.Server
+
+	mu     sync.Mutex
+	loaded map[string]loadedEnv
+}
+
+type loadedEnv struct {
+	generation int
+	env        map[string]string
+}
+
+// App starts (once) the fake application in front of the Render emulator.
+func (w *World) App() (*App, error) {
+	r, err := w.Render()
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.app != nil {
+		return w.app, nil
+	}
+	l, err := net.Listen("tcp", loopback())
+	if err != nil {
+		return nil, fmt.Errorf("drill: start app: %w", err)
+	}
+	a := &App{render: r, url: "http://" + l.Addr().String(), loaded: map[string]loadedEnv{}}
+	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
+	go a.srv.Serve(l)
+	w.app = a
+	w.closers = append(w.closers, a.srv.Close)
+	return a, nil
+}
+
+// HealthURL is the health endpoint of a service, as the runbooks' health checks call it.
+func (a *App) HealthURL(service string) string { return a.url + "/" + service + "/healthz" }
+
+// AuthURL is the endpoint that accepts or rejects a bearer token.
+func (a *App) AuthURL(service string) string { return a.url + "/" + service + "/auth/check" }
+
+// env returns the environment the service runs with: what it read at its
+// last start (restart or deploy), reloading when it has restarted since.
+func (a *App) env(svc renderemu.Service) map[string]string {
+	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if l, ok := a.loaded[svc.ID]; ok && l.generation == gen {
+		return l.env
+	}
+	env := map[string]string{}
+	for _, g := range a.groupsOf(svc.ID) {
+		for k, v := range g {
+			env[k] = v
+		}
+	}
+	for k, v := range a.render.EnvVars(svc.ID) {
+		env[k] = v
+	}
+	a.loaded[svc.ID] = loadedEnv{generation: gen, env: env}
+	return env
+}
+
+func (a *App) groupsOf(serviceID string) []map[string]string {
+	var out []map[string]string
+	for _, name := range []string{"production"} {
+		g, ok := a.render.EnvGroupByName(name)
+		if !ok {
+			continue
+		}
+		for _, link := range g.ServiceLinks {
+			if link.ID == serviceID {
+				out = append(out, a.render.EnvGroupVars(g.ID))
+			}
+		}
+	}
+	return out
+}
+
+// LiveEnv is the environment a service would read if it restarted now.
+func (a *App) LiveEnv(service string) map[string]string {
+	svc, ok := a.render.ServiceByName(service)
+	if !ok {
+		return nil
+	}
+	env := map[string]string{}
+	for _, g := range a.groupsOf(svc.ID) {
+		for k, v := range g {
+			env[k] = v
+		}
+	}
+	for k, v := range a.render.EnvVars(svc.ID) {
+		env[k] = v
+	}
+	return env
+}
+
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if len(parts) < 2 {
+		http.NotFound(w, r)
+		return
+	}
+	svc, ok := a.render.ServiceByName(parts[0])
+	if !ok {
+		http.Error(w, "no such service", http.StatusNotFound)
+		return
+	}
+	if a.render.Instances(svc.ID) == 0 || svc.Suspended == renderemu.Suspended {
+		http.Error(w, "service is not running (0 instances or suspended)", http.StatusServiceUnavailable)
+		return
+	}
+	env := a.env(svc)
+	switch strings.Join(parts[1:], "/") {
+	case "healthz":
+		a.health(w, r, svc, env)
+	case "auth/check":
+		a.auth(w, r, env)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (a *App) health(w http.ResponseWriter, r *http.Request, svc renderemu.Service, env map[string]string) {
+	if svc.Name != "user-api-service" {
+		fmt.Fprintln(w, "ok")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	users, err := countUsers(ctx, env["DATABASE_URL"])
+	if err != nil {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "ok users=%d\n", users)
+}
+
+// countUsers reads the users table through a connection URL.
+func countUsers(ctx context.Context, url string) (int, error) {
+	if url == "" {
+		return 0, fmt.Errorf("DATABASE_URL is not set")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, fmt.Errorf("cannot connect")
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "select count(*) from users").Scan(&n); err != nil {
+		return 0, fmt.Errorf("cannot read users")
+	}
+	return n, nil
+}
+
+func (a *App) auth(w http.ResponseWriter, r *http.Request, env map[string]string) {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !VerifyJWT(token, env["JWT_SECRET"]) {
+		http.Error(w, "invalid token", http.StatusUnauthorized)
+		return
+	}
+	fmt.Fprintln(w, "token accepted")
+}
+
+// SignJWT makes an HS256 token for subject signed with secret.
+func SignJWT(subject, secret string) string {
+	enc := base64.RawURLEncoding
+	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	body, _ := json.Marshal(map[string]any{"sub": subject, "iat": time.Now().Unix()})
+	payload := header + "." + enc.EncodeToString(body)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(payload))
+	return payload + "." + enc.EncodeToString(mac.Sum(nil))
+}
+
+// VerifyJWT reports whether token carries a valid HS256 signature by secret.
+func VerifyJWT(token, secret string) bool {
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 || secret == "" {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(token[:i]))
+	sig, err := base64.RawURLEncoding.DecodeString(token[i+1:])
+	return err == nil && hmac.Equal(sig, mac.Sum(nil))
+}
