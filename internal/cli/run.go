@@ -302,7 +302,11 @@ func (c *Command) start(ctx context.Context, sess *session, f *runFlags) int {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if c.IsTerminal {
+		v.startLive()
+	}
 	res, err := run.Start(ctx, c.options(sess, f, m, v))
+	v.stopLive()
 	return c.finish(res, err, sess, v)
 }
 
@@ -355,7 +359,11 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags) int {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if c.IsTerminal {
+		v.startLive()
+	}
 	res, _, err := run.Resume(ctx, c.options(sess, f, m, v), runID)
+	v.stopLive()
 	return c.finish(res, err, sess, v)
 }
 

@@ -18,14 +18,26 @@ import (
 
 // view prints a run's events as they happen: text lines for people, or JSON lines for machines.
 type view struct {
-	mu      sync.Mutex
-	w       io.Writer
-	json    bool
-	redact  *redact.Redactor
-	start   time.Time
-	rto     time.Duration
-	width   int
-	verbose bool
+	mu     sync.Mutex
+	w      io.Writer
+	json   bool
+	redact *redact.Redactor
+	start  time.Time
+	rto    time.Duration
+	width  int
+
+	// live redraws a status line under the event lines (on a terminal).
+	live    bool
+	total   int
+	done    map[string]bool
+	running map[string]runningStep
+	stopped chan struct{}
+}
+
+// runningStep is a step in flight, for the live status line.
+type runningStep struct {
+	attempt int
+	since   time.Time
 }
 
 func newView(w io.Writer, format string, r *redact.Redactor, rto time.Duration, stepIDs []string) *view {
@@ -33,7 +45,84 @@ func newView(w io.Writer, format string, r *redact.Redactor, rto time.Duration, 
 	for _, id := range stepIDs {
 		width = max(width, len(id))
 	}
-	return &view{w: r.Writer(w), json: format == "json", redact: r, rto: rto, width: width}
+	return &view{w: r.Writer(w), json: format == "json", redact: r, rto: rto, width: width,
+		total: len(stepIDs), done: map[string]bool{}, running: map[string]runningStep{}}
+}
+
+// startLive turns on the status line, redrawn every second until stopLive.
+func (v *view) startLive() {
+	if v.json {
+		return
+	}
+	v.live = true
+	v.stopped = make(chan struct{})
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-v.stopped:
+				return
+			case <-t.C:
+				v.mu.Lock()
+				v.status()
+				v.mu.Unlock()
+			}
+		}
+	}()
+}
+
+// stopLive clears the status line.
+func (v *view) stopLive() {
+	if !v.live {
+		return
+	}
+	close(v.stopped)
+	v.mu.Lock()
+	v.live = false
+	io.WriteString(v.w, "\r\x1b[K")
+	v.mu.Unlock()
+}
+
+// status draws the live line: what runs, for how long, and the run against its RTO.
+func (v *view) status() {
+	if !v.live || v.start.IsZero() {
+		return
+	}
+	now := time.Now()
+	ids := make([]string, 0, len(v.running))
+	for id := range v.running {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	var parts []string
+	for _, id := range ids {
+		r := v.running[id]
+		parts = append(parts, fmt.Sprintf("%s (attempt %d, %s)", id, r.attempt, now.Sub(r.since).Round(time.Second)))
+	}
+	line := fmt.Sprintf("%d/%d done", len(v.done), v.total)
+	if len(parts) > 0 {
+		line += " · running " + strings.Join(parts, ", ")
+	}
+	elapsed := now.Sub(v.start).Round(time.Second)
+	line += fmt.Sprintf(" · %s", elapsed)
+	if v.rto > 0 {
+		line += fmt.Sprintf(" of RTO %s", eval.ShortDuration(v.rto))
+	}
+	fmt.Fprintf(v.w, "\r\x1b[K\x1b[7m %s \x1b[0m", line)
+}
+
+// track updates the live state from an event.
+func (v *view) track(e journal.Event) {
+	switch e.Type {
+	case journal.StepStarted:
+		v.running[e.Step] = runningStep{attempt: e.Attempt, since: e.Time}
+	case journal.StepSucceeded, journal.StepFailed, journal.StepSkipped:
+		delete(v.running, e.Step)
+		v.done[e.Step] = true
+	case journal.ApprovalRequested, journal.RunPaused, journal.RunFinished:
+		delete(v.running, e.Step)
+	}
 }
 
 func (v *view) event(e journal.Event) {
@@ -49,9 +138,14 @@ func (v *view) event(e journal.Event) {
 	if v.start.IsZero() || e.Type == journal.RunStarted {
 		v.start = e.Time
 	}
+	v.track(e)
 	line := v.text(e)
 	if line == "" {
 		return
+	}
+	if v.live {
+		io.WriteString(v.w, "\r\x1b[K")
+		defer v.status()
 	}
 	elapsed := e.Time.Sub(v.start).Round(100 * time.Millisecond)
 	clock := fmt.Sprintf("%s +%s", e.Time.Local().Format("15:04:05"), elapsed)
