@@ -11,6 +11,7 @@ have_pg() {
   command -v pg_ctl >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null
 }
 have_pg || missing+=(postgresql postgresql-client)
+command -v redis-server >/dev/null || missing+=(redis-server)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2
@@ -18,10 +19,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts a cluster on install; the tests start their own.
+  # Debian starts a cluster and a redis-server on install; the tests start their own.
   $SUDO service postgresql stop >/dev/null 2>&1 || true
+  $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
 have_pg || { echo "test.sh: PostgreSQL server binaries still missing" >&2; exit 1; }
+# Terraform is in no package registry: the machine must have it. Outside CI
+# the terraform plugin's tests skip without it; in CI that would hide a hole.
+if ! command -v terraform >/dev/null 2>&1; then
+  if [ "${CI:-}" = true ]; then
+    echo "test.sh: terraform is not on PATH; the terraform plugin's tests need the real binary (install it on the CI machine)" >&2
+    exit 1
+  fi
+  echo "test.sh: terraform is not on PATH: the terraform plugin's tests will be skipped" >&2
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

@@ -544,6 +544,19 @@ steps:
 	}
 }
 
+func TestLeavesOfSecretMaps(t *testing.T) {
+	got := leaves(nil, map[string]any{"hook": "https://hook.example/s3cret", "list": []any{"token-1", 42}, "nil": nil})
+	want := map[string]bool{"https://hook.example/s3cret": true, "token-1": true, "42": true}
+	if len(got) != len(want) {
+		t.Fatalf("leaves = %v", got)
+	}
+	for _, g := range got {
+		if !want[g] {
+			t.Errorf("unexpected leaf %q", g)
+		}
+	}
+}
+
 func TestDryRunFeedsPlannedOutputsToGuards(t *testing.T) {
 	f := newFixture(t, "dry", `
 steps:

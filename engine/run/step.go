@@ -132,12 +132,31 @@ func (r *runner) secretOutputs(s *load.Step, outputs map[string]any) []string {
 	for _, f := range a.Outputs {
 		if v, has := outputs[f.Name]; f.Secret && has {
 			names = append(names, f.Name)
-			if str, ok := v.(string); ok {
-				r.o.Redactor.Add(str)
-			}
+			r.o.Redactor.Add(leaves(nil, v)...)
 		}
 	}
 	return names
+}
+
+// leaves collects every string inside v (maps and lists included), so a
+// secret map such as Terraform's sensitive outputs is masked value by value.
+func leaves(out []string, v any) []string {
+	switch x := v.(type) {
+	case string:
+		out = append(out, x)
+	case []any:
+		for _, e := range x {
+			out = leaves(out, e)
+		}
+	case map[string]any:
+		for _, e := range x {
+			out = leaves(out, e)
+		}
+	case nil:
+	default:
+		out = append(out, fmt.Sprint(x))
+	}
+	return out
 }
 
 func journalOutputs(outputs map[string]any, secret []string) map[string]any {
