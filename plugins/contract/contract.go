@@ -1,0 +1,330 @@
+// Package contract is the runbook plugin for smart-contract emergencies, the
+// DR plan's section 5.2: pause the contract, withdraw its funds to the
+// multisig, deploy the fixed contract. It talks JSON-RPC to any Ethereum
+// node with go-ethereum's ethclient.
+//
+// Actions: call (a state-changing function, waiting for the receipt), read
+// (a view function), deploy (an artifact's bytecode) and balance.
+//
+// The signer never comes from YAML: the environment variable named by
+// key_file_env holds the path of a key file, either 64 hex digits or a
+// keystore (V3 JSON) whose password is in the variable named by
+// password_env. The key is read on the first transaction, never logged and
+// never part of an error.
+//
+// Idempotency: before a transaction leaves the process, its signed bytes,
+// hash and nonce are written to a record in state_dir named after the
+// step's idempotency key. Another attempt of the step (after a crash, a
+// timeout or a lost answer) finds the record and never signs a second
+// transaction while the first can still be mined: a mined transaction is
+// reported as the step's result, a pending one is waited for, and one the
+// node has lost is re-sent byte for byte (same nonce, same hash). Only when
+// the recorded transaction reverted, or its nonce went to another
+// transaction, is a new one signed. Reconcile answers from the same record.
+package contract
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/ethereum/go-ethereum/ethclient"
+)
+
+// Name is the plugin's name in runbooks: `uses: contract.call`.
+const Name = "contract"
+
+// Defaults of the configuration keys that name environment variables.
+const (
+	DefaultKeyFileEnv  = "RUNBOOK_CONTRACT_KEY_FILE"
+	DefaultPasswordEnv = "RUNBOOK_CONTRACT_KEY_PASSWORD"
+)
+
+var (
+	addressIn = catalog.Field{Name: "address", Type: catalog.String, Required: true, Description: "the contract's address (0x…; mixed case must be a valid checksum)"}
+	abiIn     = catalog.Field{Name: "abi", Type: catalog.String, Required: true, Description: "path of the contract's ABI (JSON array) or compiled artifact (Hardhat, Foundry, solc)"}
+	methodIn  = catalog.Field{Name: "method", Type: catalog.String, Required: true, Description: "the function's name, or its signature (withdraw(address)) when it is overloaded"}
+	argsIn    = catalog.Field{Name: "args", Type: catalog.List, Description: "the function's arguments in order; addresses, big integers and bytes as strings"}
+	valueIn   = catalog.Field{Name: "value", Type: catalog.String, Description: `ether to send: wei as a decimal string ("1000"), or with a unit ("0.5 ether", "20 gwei"); default 0`}
+	confIn    = catalog.Field{Name: "confirmations", Type: catalog.Int, Description: "blocks to wait for, the transaction's own included (default 1)"}
+	gasIn     = catalog.Field{Name: "gas_limit", Type: catalog.Int, Description: "gas limit; default the node's estimate plus 20%"}
+
+	txOut = []catalog.Field{
+		{Name: "tx_hash", Type: catalog.String, Description: "the transaction's hash"},
+		{Name: "from", Type: catalog.String, Description: "the signer's address"},
+		{Name: "nonce", Type: catalog.Int, Description: "the transaction's nonce"},
+		{Name: "block", Type: catalog.Int, Description: "the block it was mined in (0 while pending)"},
+		{Name: "gas_used", Type: catalog.Int, Description: "gas it used (0 while pending)"},
+		{Name: "status", Type: catalog.String, Description: "success, or pending when wait is false"},
+	}
+)
+
+// Spec is the plugin's catalogue entry.
+var Spec = catalog.Plugin{
+	Name:        Name,
+	Description: "Ethereum contracts over JSON-RPC: call a function (pause, withdraw), read a view, deploy an artifact, read a balance.",
+	Config: []catalog.Field{
+		{Name: "rpc_url", Type: catalog.String, Required: true, Secret: true,
+			Description: "the node's JSON-RPC endpoint (http, https, ws, wss); provider URLs carry an API key, so pass it as ${{ secrets.NAME }} or ${{ env.NAME }}"},
+		{Name: "chain_id", Type: catalog.Int, Required: true,
+			Description: "the chain the runbook is meant for (1 mainnet, 11155111 Sepolia, 1337 the simulated chain); a node on any other chain is refused before anything is signed"},
+		{Name: "key_file_env", Type: catalog.String,
+			Description: "the environment variable holding the path of the signer's key file (64 hex digits, or a keystore V3 JSON); default " + DefaultKeyFileEnv},
+		{Name: "password_env", Type: catalog.String,
+			Description: "the environment variable holding the keystore's password; default " + DefaultPasswordEnv},
+		{Name: "state_dir", Type: catalog.String,
+			Description: "folder of the records of signed transactions, by idempotency key; default runbook/contract in the user's cache folder"},
+	},
+	Actions: []catalog.Action{
+		{
+			Name:        "call",
+			Description: "Send a transaction calling a contract function (pause, withdraw, …) and wait for its receipt. A call that would revert is refused with the decoded reason.",
+			Inputs: []catalog.Field{addressIn, abiIn, methodIn, argsIn, valueIn,
+				{Name: "wait", Type: catalog.Bool, Description: "wait for the receipt (default true); false returns once the node has the transaction"},
+				confIn, gasIn},
+			Outputs:     txOut,
+			Destructive: true,
+		},
+		{
+			Name:        "read",
+			Description: "Call a view function (paused(), owner(), balanceOf(…)) without a transaction.",
+			Inputs:      []catalog.Field{addressIn, abiIn, methodIn, argsIn},
+			Outputs: []catalog.Field{
+				{Name: "result", Type: catalog.Any, Description: "the first return value; integers wider than 48 bits as decimal strings, addresses and bytes as 0x… strings"},
+				{Name: "results", Type: catalog.List, Description: "every return value, in order"},
+			},
+			Idempotent: true,
+		},
+		{
+			Name:        "deploy",
+			Description: "Deploy a contract from a compiled artifact (ABI and bytecode) and wait for its receipt.",
+			Inputs: []catalog.Field{
+				{Name: "artifact", Type: catalog.String, Required: true, Description: "path of the compiled artifact: Hardhat's or Foundry's JSON, with abi and bytecode"},
+				{Name: "args", Type: catalog.List, Description: "the constructor's arguments in order"},
+				valueIn, confIn, gasIn,
+			},
+			Outputs: append([]catalog.Field{
+				{Name: "address", Type: catalog.String, Description: "the new contract's address"},
+			}, txOut...),
+			Destructive: true,
+		},
+		{
+			Name:        "balance",
+			Description: "Read an address's ether balance.",
+			Inputs: []catalog.Field{
+				{Name: "address", Type: catalog.String, Required: true, Description: "any address: a contract, the signer, the multisig"},
+			},
+			Outputs: []catalog.Field{
+				{Name: "address", Type: catalog.String, Description: "the address, checksummed"},
+				{Name: "wei", Type: catalog.String, Description: "the balance in wei, a decimal string (too big for an int)"},
+				{Name: "ether", Type: catalog.Number, Description: "the balance in ether (rounded; use wei for exact sums)"},
+			},
+			Idempotent: true,
+		},
+	},
+}
+
+// config is the plugin's parsed configuration.
+type config struct {
+	rpcURL      string
+	chainID     *big.Int
+	keyFileEnv  string
+	passwordEnv string
+	stateDir    string
+}
+
+// Plugin is the contract plugin. It is safe for concurrent use.
+type Plugin struct {
+	sdk.Base
+
+	mu      sync.Mutex
+	cfg     *config
+	client  *ethclient.Client
+	checked bool    // the node's chain id matched cfg.chainID
+	signer  *signer // loaded on the first transaction
+
+	// sendMu serialises choosing a nonce, recording and sending, so two
+	// steps signing at once do not take the same nonce.
+	sendMu sync.Mutex
+}
+
+// New returns an unconfigured contract plugin.
+func New() sdk.Plugin { return &Plugin{} }
+
+// Spec returns the catalogue entry.
+func (*Plugin) Spec() catalog.Plugin { return Spec }
+
+// Configure checks the configuration; it connects to nothing and reads no
+// key, so a runbook that only reads needs no signer.
+func (p *Plugin) Configure(_ context.Context, raw map[string]any) error {
+	cfg := &config{keyFileEnv: DefaultKeyFileEnv, passwordEnv: DefaultPasswordEnv}
+	cfg.rpcURL, _ = raw["rpc_url"].(string)
+	u, err := url.Parse(cfg.rpcURL)
+	if err != nil || u.Host == "" {
+		return sdk.BadInput("contract: rpc_url is not a URL (http://, https://, ws:// or wss://)")
+	}
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+	default:
+		return sdk.BadInput("contract: rpc_url %s: scheme %q is not one of http, https, ws, wss", redactURL(cfg.rpcURL), u.Scheme)
+	}
+	id, _ := raw["chain_id"].(int)
+	if id <= 0 {
+		return sdk.BadInput("contract: chain_id must be a positive chain id (1 is mainnet), not %d", id)
+	}
+	cfg.chainID = big.NewInt(int64(id))
+	if s, _ := raw["key_file_env"].(string); s != "" {
+		cfg.keyFileEnv = s
+	}
+	if s, _ := raw["password_env"].(string); s != "" {
+		cfg.passwordEnv = s
+	}
+	cfg.stateDir, _ = raw["state_dir"].(string)
+	if cfg.stateDir == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			return sdk.BadInput("contract: no user cache folder for the transaction records (%v): set state_dir", err)
+		}
+		cfg.stateDir = filepath.Join(cache, "runbook", "contract")
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client != nil {
+		p.client.Close()
+	}
+	p.cfg, p.client, p.checked, p.signer = cfg, nil, false, nil
+	return nil
+}
+
+func (p *Plugin) config() (*config, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cfg == nil {
+		return nil, sdk.BadInput("contract: the plugin is not configured: add a plugins.contract block with rpc_url and chain_id")
+	}
+	return p.cfg, nil
+}
+
+// Plan checks the inputs offline (address, ABI, method, arguments) and says
+// what the step would do.
+func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
+	cfg, err := p.config()
+	if err != nil {
+		return sdk.Plan{}, err
+	}
+	var summary string
+	switch req.Action {
+	case "call", "read":
+		c, err := parseCall(req.Inputs, req.Action == "call")
+		if err != nil {
+			return sdk.Plan{}, err
+		}
+		if req.Action == "read" {
+			summary = fmt.Sprintf("would read %s from %s on chain %s", c.display(), c.to.Hex(), cfg.chainID)
+		} else {
+			summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
+		}
+	case "deploy":
+		d, err := parseDeploy(req.Inputs)
+		if err != nil {
+			return sdk.Plan{}, err
+		}
+		summary = fmt.Sprintf("would deploy %s (%d bytes of code)%s on chain %s", d.display(), len(d.art.Bytecode), withValue(d.value), cfg.chainID)
+	case "balance":
+		addr, err := parseAddress("address", req.Inputs["address"])
+		if err != nil {
+			return sdk.Plan{}, err
+		}
+		summary = fmt.Sprintf("would read the balance of %s on chain %s", addr.Hex(), cfg.chainID)
+	default:
+		return sdk.Plan{}, sdk.Errorf(sdk.KindUnimplemented, "contract: no action %q", req.Action)
+	}
+	return sdk.Plan{Summary: summary}, nil
+}
+
+// Execute runs one attempt of a step.
+func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (map[string]any, error) {
+	cfg, err := p.config()
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	switch req.Action {
+	case "call":
+		out, err = p.call(ctx, req, log)
+	case "read":
+		out, err = p.read(ctx, req)
+	case "deploy":
+		out, err = p.deploy(ctx, req, log)
+	case "balance":
+		out, err = p.balance(ctx, req)
+	default:
+		err = sdk.Errorf(sdk.KindUnimplemented, "contract: no action %q", req.Action)
+	}
+	return out, scrub(cfg, err)
+}
+
+// Reconcile answers from the step's transaction record: Applied with the
+// outputs once the recorded transaction is mined, NotApplied when there is
+// no record (nothing was ever signed for the step), when it reverted or
+// when the node no longer has it (Execute would re-send the same signed
+// bytes, which cannot be mined twice). A pending transaction is waited for.
+// read and balance change nothing, so running them again is always safe.
+func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconciliation, error) {
+	cfg, err := p.config()
+	if err != nil {
+		return sdk.Reconciliation{}, err
+	}
+	switch req.Action {
+	case "read", "balance":
+		return sdk.Reconciliation{State: sdk.NotApplied}, nil
+	case "call", "deploy":
+	default:
+		return sdk.Reconciliation{}, sdk.Errorf(sdk.KindUnimplemented, "contract: no action %q", req.Action)
+	}
+	if req.IdempotencyKey == "" {
+		return sdk.Reconciliation{State: sdk.Unknown}, nil
+	}
+	rec, err := p.reconcile(ctx, cfg, req)
+	return rec, scrub(cfg, err)
+}
+
+func withValue(v *big.Int) string {
+	if v.Sign() == 0 {
+		return ""
+	}
+	return " with " + formatEther(v) + " ether"
+}
+
+// redactURL names an RPC endpoint by its host: provider URLs carry their
+// API key in the path, the query or the user info, and the SDK masks the
+// whole URL (a secret) wherever it appears.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "the rpc_url"
+	}
+	s := u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		s += "/…"
+	}
+	return s
+}
+
+// scrub replaces the RPC URL, which error texts from the HTTP client quote,
+// with its redacted form; the error keeps its kind.
+func scrub(cfg *config, err error) error {
+	if err == nil || cfg == nil || !strings.Contains(err.Error(), cfg.rpcURL) {
+		return err
+	}
+	msg := strings.ReplaceAll(err.Error(), cfg.rpcURL, redactURL(cfg.rpcURL))
+	return sdk.Errorf(sdk.KindOf(err), "%s", msg)
+}
