@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/alpha-orion/runbook/internal/pgserver"
+	"github.com/alpha-orion/runbook/plugins/contract/chain"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 )
@@ -28,6 +29,7 @@ type World struct {
 	neon   *neonemu.Emulator
 	render *renderemu.Emulator
 	app    *App
+	chain  *chain.Chain
 }
 
 // NewWorld makes an empty world with its scratch folder.

@@ -5,7 +5,17 @@ package builtin
 
 import (
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/plugins/contract"
+	"github.com/alpha-orion/runbook/plugins/dnscheck"
+	"github.com/alpha-orion/runbook/plugins/gcs"
+	"github.com/alpha-orion/runbook/plugins/httpcheck"
+	"github.com/alpha-orion/runbook/plugins/neon"
+	"github.com/alpha-orion/runbook/plugins/postgres"
+	"github.com/alpha-orion/runbook/plugins/redis"
+	"github.com/alpha-orion/runbook/plugins/render"
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/alpha-orion/runbook/plugins/secretgen"
+	"github.com/alpha-orion/runbook/plugins/terraform"
 	"github.com/alpha-orion/runbook/plugins/testplugin"
 )
 
@@ -19,6 +29,16 @@ type Entry struct {
 func Entries() []Entry {
 	return []Entry{
 		{Spec: testplugin.Spec, New: testplugin.New},
+		{Spec: secretgen.Spec, New: secretgen.New},
+		{Spec: contract.Spec, New: contract.New},
+		{Spec: neon.Spec, New: neon.New},
+		{Spec: render.Spec, New: render.New},
+		{Spec: postgres.Spec, New: postgres.New},
+		{Spec: gcs.Spec, New: gcs.New},
+		{Spec: httpcheck.Spec, New: httpcheck.New},
+		{Spec: dnscheck.Spec, New: dnscheck.New},
+		{Spec: redis.Spec, New: redis.New},
+		{Spec: terraform.Spec, New: terraform.New},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	pb "github.com/alpha-orion/runbook/plugins/proto"
@@ -170,7 +171,38 @@ func typedOutputs(fields []catalog.Field, r *pb.Result) (map[string]any, error) 
 	if err != nil {
 		return nil, Errorf(KindPermanent, "plugin returned bad outputs: %w", err)
 	}
+	for _, f := range fields {
+		if f.Type == catalog.Rows {
+			if rows, ok := out[f.Name].([]any); ok {
+				retimeRows(rows)
+			}
+		}
+	}
 	return out, nil
+}
+
+// retimeRows turns timestamps nested in query rows back into time.Time: they
+// cross the wire as RFC 3339 text and no declaration says which columns are
+// times. A text column holding exactly such a string becomes a time too,
+// which is what a guard comparing it with now() needs anyway.
+func retimeRows(rows []any) {
+	for _, r := range rows {
+		row, ok := r.(map[string]any)
+		if !ok {
+			continue
+		}
+		for k, v := range row {
+			if s, ok := v.(string); ok && looksLikeTime(s) {
+				if ts, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					row[k] = ts
+				}
+			}
+		}
+	}
+}
+
+func looksLikeTime(s string) bool {
+	return len(s) >= 20 && len(s) <= 35 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':'
 }
 
 // lenient types the values that match their declaration and keeps the rest.

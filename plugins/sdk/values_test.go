@@ -75,3 +75,15 @@ func TestCoerceRestoresDeclaredTypes(t *testing.T) {
 		t.Fatalf("got %#v\nwant %#v", got, want)
 	}
 }
+
+func TestRetimeRows(t *testing.T) {
+	rows := []any{map[string]any{"newest": "2024-05-20T10:00:00.5Z", "email": "a@b.c", "n": 3, "odd": "2024-05-20T99:00:00Z"}}
+	retimeRows(rows)
+	row := rows[0].(map[string]any)
+	if ts, ok := row["newest"].(time.Time); !ok || ts.Nanosecond() != 5e8 {
+		t.Errorf("newest = %#v, want a time", row["newest"])
+	}
+	if row["email"] != "a@b.c" || row["n"] != 3 || row["odd"] != "2024-05-20T99:00:00Z" {
+		t.Errorf("other values changed: %#v", row)
+	}
+}
