@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/engine/diag"
@@ -58,6 +59,9 @@ type Checker struct {
 	memo map[string]Result
 	// fast is set when quick may answer for this scope.
 	fast bool
+	// qp and qrefs are quick's scratch space, reused from one expression to the next.
+	qp    quickParser
+	qrefs []Ref
 }
 
 // NewChecker prepares a checker for the names in scope.
@@ -234,9 +238,11 @@ func problem(rule string, err error, rewritten bool) Problem {
 	return Problem{Rule: rule, Message: tidy(err.Error()), Offset: -1}
 }
 
+// structRe and anyRe find Go type names in the checker's messages; they are
+// compiled on the first type error, not at process start.
 var (
-	structRe = regexp.MustCompile(`struct \{[^{}]*\}`)
-	anyRe    = regexp.MustCompile(`interface \{\s*\}`)
+	structRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`struct \{[^{}]*\}`) })
+	anyRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`interface \{\s*\}`) })
 )
 
 // tidy turns the checker's Go type names into the runbook's words.
@@ -245,9 +251,9 @@ func tidy(msg string) string {
 	msg = strings.ReplaceAll(msg, "time.Time", "timestamp")
 	msg = strings.ReplaceAll(msg, "time.Duration", "duration")
 	msg = strings.ReplaceAll(msg, "float64", "number")
-	msg = anyRe.ReplaceAllString(msg, "any")
+	msg = anyRe().ReplaceAllString(msg, "any")
 	for i := 0; i < 4 && strings.Contains(msg, "struct {"); i++ {
-		msg = structRe.ReplaceAllString(msg, "object")
+		msg = structRe().ReplaceAllString(msg, "object")
 	}
 	return strings.ReplaceAll(msg, "type object", "object")
 }

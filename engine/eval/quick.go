@@ -26,15 +26,15 @@ const maxQuickSource = 512
 type qkind uint8
 
 const (
-	qIdent   qkind = iota + 1 // IdentifierNode
-	qMember                   // MemberNode with a StringNode property
-	qString                   // StringNode
-	qInt                      // IntegerNode
-	qFloat                    // FloatNode
-	qBool                     // BoolNode
-	qUnary                    // UnaryNode
-	qBinary                   // BinaryNode
-	qNow                      // BuiltinNode now()
+	qIdent  qkind = iota + 1 // IdentifierNode
+	qMember                  // MemberNode with a StringNode property
+	qString                  // StringNode
+	qInt                     // IntegerNode
+	qFloat                   // FloatNode
+	qBool                    // BoolNode
+	qUnary                   // UnaryNode
+	qBinary                  // BinaryNode
+	qNow                     // BuiltinNode now()
 )
 
 // qnode is one node; children are indexes into the parser's node slice.
@@ -330,23 +330,23 @@ func (p *quickParser) postfix(n int32) int32 {
 	return -1
 }
 
-// quickParse parses src, returning the nodes and the root, or ok false.
-func quickParse(src string) (nodes []qnode, root int32, ok bool) {
+// parse parses src into p's nodes, returning the root, or ok false.
+func (p *quickParser) parse(src string) (root int32, ok bool) {
 	if len(src) > maxQuickSource {
-		return nil, 0, false
+		return 0, false
 	}
 	for i := 0; i < len(src); i++ {
 		if src[i] >= 0x80 {
-			return nil, 0, false // expr counts offsets in runes; keep bytes == runes
+			return 0, false // expr counts offsets in runes; keep bytes == runes
 		}
 	}
-	p := &quickParser{src: src, ok: true, nodes: make([]qnode, 0, 16)}
+	*p = quickParser{src: src, ok: true, nodes: p.nodes[:0]}
 	p.next()
 	root = p.expression(0)
 	if !p.ok || p.tok.kind != tEOF {
-		return nil, 0, false
+		return 0, false
 	}
-	return p.nodes, root, true
+	return root, true
 }
 
 // quickRefs collects references in the order expr's ast.Walk visits member
@@ -779,12 +779,16 @@ func (c *Checker) quick(src string, outputs *StepScope) (Result, bool) {
 	if !c.fast {
 		return Result{}, false
 	}
-	nodes, root, ok := quickParse(src)
+	root, ok := c.qp.parse(src)
+	nodes := c.qp.nodes
 	if !ok || !quickDepth(nodes) {
 		return Result{}, false
 	}
 	var res Result
-	res.Refs = quickRefs(nodes, root, nil)
+	c.qrefs = quickRefs(nodes, root, c.qrefs[:0])
+	if len(c.qrefs) > 0 {
+		res.Refs = append([]Ref(nil), c.qrefs...)
+	}
 	if !c.checkRefs(&res, outputs) {
 		return res, true
 	}

@@ -55,7 +55,7 @@ var exprInYAML = regexp.MustCompile(`\$\{\{(.*?)\}\}|(?:when|check|until): *(.*)
 // corpusExprs returns the expressions of every YAML file in the repository's test data and examples.
 func corpusExprs(t *testing.T) []string {
 	var out []string
-	for _, glob := range []string{"../lint/testdata/*/*.yaml", "../schemacheck/testdata/*/*.yaml", "../../examples/*.yaml", "../../internal/cli/testdata/*.yaml"} {
+	for _, glob := range []string{"../lint/testdata/*/*.yaml", "../schemacheck/testdata/*/*.yaml", "../../examples/*.yaml", "../../internal/cli/testdata/*.yaml", "../../runbooks/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, f := range files {
 			b, err := os.ReadFile(f)

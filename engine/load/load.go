@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/alpha-orion/runbook/engine/diag"
@@ -108,7 +109,9 @@ func (d *decoder) precheck() bool {
 	return false
 }
 
-var lineRe = regexp.MustCompile(`line (\d+)`)
+// lineRe finds the line in yaml.v3's messages; compiled on the first error,
+// not at process start.
+var lineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 func (d *decoder) parse() *yaml.Node {
 	if root := quickParse(d.src); root != nil {
@@ -145,7 +148,7 @@ func (d *decoder) parse() *yaml.Node {
 func (d *decoder) yamlError(err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	p := diag.Pos{Line: 1, Col: 1}
-	if m := lineRe.FindStringSubmatch(msg); m != nil {
+	if m := lineRe().FindStringSubmatch(msg); m != nil {
 		p.Line, _ = strconv.Atoi(m[1])
 		msg = strings.TrimPrefix(msg, m[0]+": ")
 	}

@@ -48,7 +48,6 @@ func quickParse(src []byte) *yaml.Node {
 	if !q.printable() {
 		return nil
 	}
-	q.slab = make([]yaml.Node, 0, len(src)/12+8)
 	if !q.skipToContent() || q.col() != 0 {
 		return nil
 	}
@@ -161,12 +160,18 @@ func (q *quickYAML) skipToContent() bool {
 	return true
 }
 
+// slabSize is how many nodes are allocated at once; a new slab leaves the
+// nodes of the last one where they are.
+const slabSize = 128
+
 func (q *quickYAML) node(kind yaml.Kind, tag, value string, style yaml.Style, line, col int) *yaml.Node {
 	if len(q.slab) == cap(q.slab) {
-		q.slab = make([]yaml.Node, 0, cap(q.slab)+64)
+		q.slab = make([]yaml.Node, 0, slabSize)
 	}
-	q.slab = append(q.slab, yaml.Node{Kind: kind, Tag: tag, Value: value, Style: style, Line: line, Column: col + 1})
-	return &q.slab[len(q.slab)-1]
+	q.slab = q.slab[:len(q.slab)+1]
+	n := &q.slab[len(q.slab)-1] // set field by field: copying a whole Node costs write barriers
+	n.Kind, n.Tag, n.Value, n.Style, n.Line, n.Column = kind, tag, value, style, line, col+1
+	return n
 }
 
 // children moves the nodes collected since mark into a slice of their own.

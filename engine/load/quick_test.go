@@ -73,7 +73,7 @@ func agreeYAML(t *testing.T, name string, src []byte) bool {
 
 func testFiles(t testing.TB) map[string][]byte {
 	out := map[string][]byte{}
-	for _, glob := range []string{"../lint/testdata/*/*.yaml", "../schemacheck/testdata/*/*.yaml", "../../examples/*.yaml", "../../internal/cli/testdata/*.yaml"} {
+	for _, glob := range []string{"../lint/testdata/*/*.yaml", "../schemacheck/testdata/*/*.yaml", "../../examples/*.yaml", "../../internal/cli/testdata/*.yaml", "../../runbooks/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, f := range files {
 			b, err := os.ReadFile(f)

@@ -38,14 +38,13 @@ const (
 var (
 	compileOnce sync.Once
 	compiled    *jsonschema.Schema
-	fast        *shape // compiled reduced for quick
-	step        *shape // the schema of one step, or nil
 	// objects maps the location of each object schema to its keys, for
 	// "did you mean" hints.
 	objects map[string]objectSchema
 )
 
-// validator returns the compiled schema, compiling it on first use.
+// validator returns the compiled schema, compiling it on first use; the
+// fast path's shapes are built too.
 func validator() *jsonschema.Schema {
 	compileOnce.Do(func() {
 		var err error
@@ -55,9 +54,8 @@ func validator() *jsonschema.Schema {
 			// runbook.schema.json, caught by TestSchemaCompiles.
 			panic(fmt.Sprintf("schemacheck: compile embedded schema: %v", err))
 		}
-		fast = newShape(compiled, map[*jsonschema.Schema]*shape{})
-		step = stepShape(fast)
 	})
+	shapes()
 	return compiled
 }
 
@@ -96,9 +94,9 @@ func Check(file string, doc *yaml.Node) diag.List {
 		}
 		root = doc.Content[0]
 	}
-	validator()
+	fast, step := shapes()
 	if quick(root, fast) {
-		return nil // the common case: valid, decided without allocating
+		return nil // the common case: valid, decided without allocating or compiling the schema
 	}
 	return slowCheck(file, root, step)
 }

@@ -91,7 +91,7 @@ func setupDumpRestore(ctx context.Context, w *World) (*Stage, error) {
 		return nil, err
 	}
 	incident := time.Now().UTC().Truncate(time.Second)
-	newest, notes, err := stageBackups(ctx, w, pg, gcs, incident)
+	newest, newestAt, notes, err := stageBackups(ctx, pg, gcs, incident)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func setupDumpRestore(ctx context.Context, w *World) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if code, body := httpGet(ctx, app.HealthURL("user-api-service")); code == http.StatusOK {
+	if code, body := drillGet(ctx, app.HealthURL("user-api-service")); code == http.StatusOK {
 		return nil, fmt.Errorf("staging: the API is healthy before the restore (%d %s)", code, body)
 	}
 	downloads := filepath.Join(w.Dir, "downloads")
@@ -147,19 +147,20 @@ func setupDumpRestore(ctx context.Context, w *World) (*Stage, error) {
 			"render":   {"base_url": render.URL(), "poll_interval": "50ms", "retry_delay": "50ms"},
 		},
 		Incident:     incident,
-		RestorePoint: incident.Add(-30 * time.Minute),
+		RestorePoint: newestAt, // Verify replaces it with the dump actually restored
 		Notes:        notes,
 	}, nil
 }
 
 // stageBackups grows production (database goneDB) and dumps it with pg_dump
-// at each backup's size, uploading the dumps with their Updated times.
-func stageBackups(ctx context.Context, w *World, pg *pgserver.Server, gcs *GCS, incident time.Time) (string, []string, error) {
+// at each backup's size, uploading the dumps with their Updated times; it
+// returns the newest dump's name and time.
+func stageBackups(ctx context.Context, pg *pgserver.Server, gcs *GCS, incident time.Time) (string, time.Time, []string, error) {
 	if err := pg.CreateDatabase(ctx, goneDB); err != nil {
-		return "", nil, err
+		return "", time.Time{}, nil, err
 	}
 	if err := execSQL(ctx, pg.URL(goneDB), productionSchema); err != nil {
-		return "", nil, err
+		return "", time.Time{}, nil, err
 	}
 	gcs.CreateBucket(backupBucket)
 	var newest string
@@ -174,12 +175,12 @@ func stageBackups(ctx context.Context, w *World, pg *pgserver.Server, gcs *GCS, 
 			content = []byte("pg_dump: dumping contents of table \"public.users\"\n")
 		} else {
 			if err := execSQL(ctx, pg.URL(goneDB), addUsersSQL(users+1, b.users)); err != nil {
-				return "", nil, err
+				return "", time.Time{}, nil, err
 			}
 			users = b.users
 			var err error
 			if content, err = pgDump(ctx, pg, goneDB); err != nil {
-				return "", nil, err
+				return "", time.Time{}, nil, err
 			}
 			if strings.HasPrefix(name, "nightly/") && strings.HasSuffix(name, ".sql") && at.After(newestAt) {
 				newest, newestAt = name, at
@@ -194,10 +195,10 @@ func stageBackups(ctx context.Context, w *World, pg *pgserver.Server, gcs *GCS, 
 	}
 	// Writes after the newest dump: the data the RPO says may be lost.
 	if err := execSQL(ctx, pg.URL(goneDB), addUsersSQL(users+1, users+5)); err != nil {
-		return "", nil, err
+		return "", time.Time{}, nil, err
 	}
 	notes = append(notes, fmt.Sprintf("newest dump is %s; production got 5 more users after it (lost with Neon, within the RPO)", newest))
-	return newest, notes, nil
+	return newest, newestAt, notes, nil
 }
 
 // productionSchema is a small production-like schema: users, and trades
@@ -292,7 +293,7 @@ func verifyDumpRestore(ctx context.Context, w *World, st *Stage) []Check {
 		out = append(out, deployCheck(render, name, ds.deploysBefore[name], ds.staged))
 	}
 
-	code, body := httpGet(ctx, app.HealthURL("user-api-service"))
+	code, body := drillGet(ctx, app.HealthURL("user-api-service"))
 	out = append(out, check("API health check passes", code == http.StatusOK, "%d %s", code, strings.TrimSpace(body)))
 	// The restore point is the dump the runbook actually downloaded, which
 	// the report's RPO line then shows (staging assumed the newest).
@@ -385,22 +386,4 @@ func listOrNone(xs []string) string {
 		return "nothing"
 	}
 	return strings.Join(xs, ", ")
-}
-
-// httpGet returns a URL's status and body (0 and the error when unreachable).
-func httpGet(ctx context.Context, u string) (int, string) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err.Error()
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	_, _ = b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
 }

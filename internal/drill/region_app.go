@@ -1,7 +1,9 @@
 package drill
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -105,4 +107,29 @@ func (e *RegionEdge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprintf(w, "ok region=%s via %s\n", region, target)
+}
+
+// drillGet returns a GET's status and body (status 0 and the error when it fails).
+func drillGet(ctx context.Context, url string) (int, string) {
+	return drillGetBearer(ctx, url, "")
+}
+
+// drillGetBearer sends a GET with an optional bearer token.
+func drillGetBearer(ctx context.Context, url, bearer string) (int, string) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err.Error()
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	return resp.StatusCode, string(b)
 }

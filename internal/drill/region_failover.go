@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -313,31 +312,6 @@ func (sw *regionDNSProvider) propagation(dns *DNS, value string) string {
 		}
 	}
 	return "the apply changed the record at " + changed.Format("15:04:05.000") + "; DNS never published it"
-}
-
-// drillGet returns a GET's status and body (status 0 and the error when it fails).
-func drillGet(ctx context.Context, url string) (int, string) {
-	return drillGetBearer(ctx, url, "")
-}
-
-// drillGetBearer sends a GET with an optional bearer token.
-func drillGetBearer(ctx context.Context, url, bearer string) (int, string) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, err.Error()
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return resp.StatusCode, string(b)
 }
 
 // firstLineDiff describes how got differs from want, by first differing line.

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 )
 
-// terraformFixtures are the drills' Terraform configurations, one folder
-// each. They use only Terraform's built-in provider (terraform_data) and a
+// terraformFixtures are the drills' Terraform configurations: the .tf
+// files of each folder under fixtures. They use only Terraform's built-in provider (terraform_data) and a
 // local backend, so the real terraform binary runs them offline; each
 // explains in a comment what its production counterpart creates.
 //
-//go:embed fixtures
+//go:embed fixtures/*/*.tf
 var terraformFixtures embed.FS
 
 // TerraformFixture writes the configuration fixtures/NAME into a fresh

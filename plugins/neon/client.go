@@ -2,6 +2,7 @@ package neon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -84,9 +86,30 @@ type ConnParams struct {
 	Pooled       bool
 }
 
+// errorMessage reads Neon's error body, {"code", "message", "request_id"},
+// or returns "" for a body of another shape.
+func errorMessage(raw []byte) string {
+	var e struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+		return ""
+	}
+	text := e.Message
+	if e.Code != "" {
+		text = e.Code + ": " + text
+	}
+	if e.RequestID != "" {
+		text += " (request_id " + e.RequestID + ")"
+	}
+	return text
+}
+
 // Client is a typed client of the Neon API v2, scoped to one project.
 type Client struct {
-	api       *api
+	api       *httpapi.Client
 	projectID string
 	pageSize  int // branches per page; 0 leaves it to the API
 }
@@ -99,7 +122,7 @@ func (c *Client) GetBranch(ctx context.Context, id string) (Branch, error) {
 	var out struct {
 		Branch Branch `json:"branch"`
 	}
-	err := c.api.call(ctx, "get branch "+id, http.MethodGet, c.project()+"/branches/"+url.PathEscape(id), nil, nil, &out)
+	err := c.api.Call(ctx, "get branch "+id, http.MethodGet, c.project()+"/branches/"+url.PathEscape(id), nil, nil, &out)
 	return out.Branch, err
 }
 
@@ -133,7 +156,7 @@ func (c *Client) listBranches(ctx context.Context, op, search string) ([]Branch,
 				Next string `json:"next"`
 			} `json:"pagination"`
 		}
-		if err := c.api.call(ctx, op, http.MethodGet, c.project()+"/branches", q, nil, &out); err != nil {
+		if err := c.api.Call(ctx, op, http.MethodGet, c.project()+"/branches", q, nil, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Branches...)
@@ -205,7 +228,7 @@ func (c *Client) RestoreBranch(ctx context.Context, id string, req RestoreReques
 		Branch     Branch      `json:"branch"`
 		Operations []Operation `json:"operations"`
 	}
-	again, err := c.api.once(ctx, "restore branch "+id, http.MethodPost, c.project()+"/branches/"+url.PathEscape(id)+"/restore", nil, req, &out)
+	again, err := c.api.Once(ctx, "restore branch "+id, http.MethodPost, c.project()+"/branches/"+url.PathEscape(id)+"/restore", nil, req, &out)
 	return out.Branch, out.Operations, again, err
 }
 
@@ -214,7 +237,7 @@ func (c *Client) GetOperation(ctx context.Context, id string) (Operation, error)
 	var out struct {
 		Operation Operation `json:"operation"`
 	}
-	err := c.api.call(ctx, "get operation "+id, http.MethodGet, c.project()+"/operations/"+url.PathEscape(id), nil, nil, &out)
+	err := c.api.Call(ctx, "get operation "+id, http.MethodGet, c.project()+"/operations/"+url.PathEscape(id), nil, nil, &out)
 	return out.Operation, err
 }
 
@@ -237,7 +260,7 @@ func (c *Client) ListOperations(ctx context.Context) ([]Operation, error) {
 				Cursor string `json:"cursor"`
 			} `json:"pagination"`
 		}
-		if err := c.api.call(ctx, "list operations", http.MethodGet, c.project()+"/operations", q, nil, &out); err != nil {
+		if err := c.api.Call(ctx, "list operations", http.MethodGet, c.project()+"/operations", q, nil, &out); err != nil {
 			return nil, err
 		}
 		all = append(all, out.Operations...)
@@ -263,7 +286,7 @@ func (c *Client) ConnectionURI(ctx context.Context, p ConnParams) (string, error
 	if p.BranchID != "" {
 		op += " of branch " + p.BranchID
 	}
-	if err := c.api.call(ctx, op, http.MethodGet, c.project()+"/connection_uri", q, nil, &out); err != nil {
+	if err := c.api.Call(ctx, op, http.MethodGet, c.project()+"/connection_uri", q, nil, &out); err != nil {
 		return "", err
 	}
 	if out.URI == "" {

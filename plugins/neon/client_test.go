@@ -1,10 +1,7 @@
 package neon
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,58 +9,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
-// recorded is one request as the server saw it.
-type recorded struct {
-	method, path, query, auth string
-	body                      map[string]any
-}
-
-// recorder serves h and keeps every request, for checking what the client sends.
-type recorder struct {
-	h    http.Handler
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	raw, _ := io.ReadAll(req.Body)
-	req.Body = io.NopCloser(bytes.NewReader(raw))
-	rec := recorded{method: req.Method, path: req.URL.Path, query: req.URL.RawQuery, auth: req.Header.Get("Authorization")}
-	_ = json.Unmarshal(raw, &rec.body)
-	r.mu.Lock()
-	r.reqs = append(r.reqs, rec)
-	r.mu.Unlock()
-	r.h.ServeHTTP(w, req)
-}
-
-func (r *recorder) last(method string) recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.reqs) - 1; i >= 0; i-- {
-		if r.reqs[i].method == method {
-			return r.reqs[i]
-		}
-	}
-	return recorded{}
-}
-
 // testClient returns a client of an in-process emulator with a seeded project.
-func testClient(t *testing.T) (*Client, *neonemu.Emulator, *recorder, neonemu.Project, neonemu.Branch) {
+func testClient(t *testing.T) (*Client, *neonemu.Emulator, *plugintest.Recorder, neonemu.Project, neonemu.Branch) {
 	t.Helper()
 	emu := neonemu.New(neonemu.Options{APIKey: canaryKey})
-	rec := &recorder{h: emu}
+	rec := &plugintest.Recorder{H: emu}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(func() { srv.Close(); _ = emu.Close() })
 	p, b, err := emu.Seed(context.Background(), neonemu.ProjectSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(config{projectID: p.ID, apiKey: canaryKey, baseURL: srv.URL + neonemu.BasePath, retries: 2,
-		retryDelay: time.Millisecond, requestTimeout: 5 * time.Second}, nil)
+	c := newClient(config{projectID: p.ID, Settings: httpapi.Settings{APIKey: canaryKey, BaseURL: srv.URL + neonemu.BasePath,
+		Retries: 2, RetryDelay: time.Millisecond, RequestTimeout: 5 * time.Second}}, nil)
 	return c, emu, rec, p, b
 }
 
@@ -85,8 +49,8 @@ func TestClientShapes(t *testing.T) {
 	if len(all) != 4 {
 		t.Fatalf("ListBranches over pages of 1: %d branches, want 4", len(all))
 	}
-	if got := rec.last("GET"); got.auth != "Bearer "+canaryKey || !strings.Contains(got.query, "limit=1") {
-		t.Errorf("list request: auth %q, query %q", got.auth, got.query)
+	if got := rec.Last("GET"); got.Auth != "Bearer "+canaryKey || !strings.Contains(got.Query, "limit=1") {
+		t.Errorf("list request: auth %q, query %q", got.Auth, got.Query)
 	}
 	c.pageSize = 0
 
@@ -100,7 +64,7 @@ func TestClientShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := rec.last("POST").body
+	body := rec.Last("POST").Body
 	if body["source_branch_id"] != main.ID || body["preserve_under_name"] != "kept" || body["source_timestamp"] == nil {
 		t.Errorf("restore body = %v", body)
 	}
@@ -131,7 +95,7 @@ func TestClientShapes(t *testing.T) {
 	if err != nil || !strings.HasPrefix(uri, "postgres://") {
 		t.Fatalf("ConnectionURI = %q, %v", uri, err)
 	}
-	q := rec.last("GET").query
+	q := rec.Last("GET").Query
 	for _, w := range []string{"branch_id=" + main.ID, "database_name=neondb", "role_name=neondb_owner", "pooled=true"} {
 		if !strings.Contains(q, w) {
 			t.Errorf("connection_uri query %q lacks %q", q, w)
@@ -145,7 +109,7 @@ func TestClientErrors(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.GetBranch(ctx, "br-missing-000000")
-	wantKind(t, err, sdk.KindNotFound, "neon: get branch br-missing-000000: 404 Not Found", "not found", "request_id")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "neon: get branch br-missing-000000: 404 Not Found", "not found", "request_id")
 
 	emu.FailNext(1, http.StatusLocked)
 	if _, err := c.GetBranch(ctx, main.ID); err != nil {
@@ -153,18 +117,18 @@ func TestClientErrors(t *testing.T) {
 	}
 	emu.FailNext(10, http.StatusBadGateway)
 	_, err = c.GetBranch(ctx, main.ID)
-	wantKind(t, err, sdk.KindRetryable, "502", "gave up after 3 attempts")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "502", "gave up after 3 attempts")
 	emu.ClearFaults()
 
-	c.api.key = "wrong"
+	c.api.Key = "wrong"
 	_, err = c.GetBranch(ctx, main.ID)
-	wantKind(t, err, sdk.KindUnauthenticated, "401", "check the neon api_key setting")
+	plugintest.WantKind(t, err, sdk.KindUnauthenticated, "401", "check the neon api_key setting")
 
 	// Refused connections are retried, then retryable.
 	dead := NewClient("http://127.0.0.1:1/", "k", "p")
-	dead.api.retries, dead.api.delay = 1, time.Millisecond
+	dead.api.Retries, dead.api.Delay = 1, time.Millisecond
 	_, err = dead.GetBranch(ctx, "br-x")
-	wantKind(t, err, sdk.KindRetryable, "neon: get branch br-x", "connection refused")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "neon: get branch br-x", "connection refused")
 }
 
 // TestClientRetryAfterAndCancel: a Retry-After is honoured (capped), and a
@@ -187,9 +151,9 @@ func TestClientRetryAfterAndCancel(t *testing.T) {
 		_, _ = w.Write([]byte(`{"branch":{"id":"br-x","name":"x"}}`))
 	}))
 	defer srv.Close()
-	c := newClient(config{projectID: "p", apiKey: "k", baseURL: srv.URL, retries: 3, retryDelay: time.Millisecond,
-		requestTimeout: time.Second}, nil)
-	c.api.maxDelay = 20 * time.Millisecond
+	c := newClient(config{projectID: "p", Settings: httpapi.Settings{APIKey: "k", BaseURL: srv.URL, Retries: 3,
+		RetryDelay: time.Millisecond, RequestTimeout: time.Second}}, nil)
+	c.api.MaxDelay = 20 * time.Millisecond
 	start := time.Now()
 	b, err := c.GetBranch(context.Background(), "br-x")
 	if err != nil || b.Name != "x" {
@@ -199,8 +163,8 @@ func TestClientRetryAfterAndCancel(t *testing.T) {
 		t.Errorf("the retry waited %s, want the capped Retry-After (20ms)", d)
 	}
 
-	c.api.maxDelay = time.Hour
-	c.api.delay = time.Hour
+	c.api.MaxDelay = time.Hour
+	c.api.Delay = time.Hour
 	mu.Lock()
 	calls = 0
 	mu.Unlock()
@@ -208,7 +172,7 @@ func TestClientRetryAfterAndCancel(t *testing.T) {
 	time.AfterFunc(20*time.Millisecond, cancel)
 	start = time.Now()
 	_, err = c.GetBranch(ctx, "br-x")
-	wantKind(t, err, sdk.KindCanceled, "neon: get branch br-x", "429", "canceled")
+	plugintest.WantKind(t, err, sdk.KindCanceled, "neon: get branch br-x", "429", "canceled")
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("cancel took %s to end the backoff", d)
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -37,15 +38,16 @@ type Plugin struct {
 
 // config is the plugin's configuration with defaults applied.
 type config struct {
-	projectID      string
-	apiKey         string
-	baseURL        string
-	database       string
-	role           string
-	retries        int
-	retryDelay     time.Duration
-	pollInterval   time.Duration
-	requestTimeout time.Duration
+	httpapi.Settings
+	projectID string
+	database  string
+	role      string
+}
+
+// defaults returns the configuration before any key is read.
+func defaults() config {
+	return config{Settings: httpapi.Settings{BaseURL: DefaultBaseURL, Retries: DefaultRetries, RetryDelay: DefaultRetryDelay,
+		PollInterval: DefaultPollInterval, RequestTimeout: DefaultRequestTimeout}, database: DefaultDatabase, role: DefaultRole}
 }
 
 // New returns an unconfigured neon plugin.
@@ -54,55 +56,23 @@ func New() sdk.Plugin { return &Plugin{} }
 // Spec returns the plugin's catalogue entry.
 func (*Plugin) Spec() catalog.Plugin { return Spec }
 
-// httpClient is shared by every call; requests carry their own timeouts.
-var httpClient = &http.Client{}
-
 // Configure checks and keeps the configuration.
 func (p *Plugin) Configure(_ context.Context, m map[string]any) error {
-	c := config{
-		baseURL: DefaultBaseURL, database: DefaultDatabase, role: DefaultRole, retries: DefaultRetries,
-		retryDelay: DefaultRetryDelay, pollInterval: DefaultPollInterval, requestTimeout: DefaultRequestTimeout,
-	}
+	c := defaults()
+	c.Read(m)
 	c.projectID, _ = m["project_id"].(string)
-	c.apiKey, _ = m["api_key"].(string)
-	setString(&c.baseURL, m, "base_url")
-	setString(&c.database, m, "database_name")
-	setString(&c.role, m, "role_name")
-	if v, ok := m["retries"].(int); ok {
-		c.retries = v
-	}
-	setDuration(&c.retryDelay, m, "retry_delay")
-	setDuration(&c.pollInterval, m, "poll_interval")
-	setDuration(&c.requestTimeout, m, "request_timeout")
-	c.baseURL = strings.TrimRight(c.baseURL, "/")
-	switch {
-	case strings.TrimSpace(c.projectID) == "":
+	httpapi.SetString(&c.database, m, "database_name")
+	httpapi.SetString(&c.role, m, "role_name")
+	if strings.TrimSpace(c.projectID) == "" {
 		return sdk.BadInput("neon: configure: project_id is empty")
-	case strings.TrimSpace(c.apiKey) == "":
-		return sdk.BadInput("neon: configure: api_key is empty (pass ${{ secrets.NEON_API_KEY }})")
-	case !strings.HasPrefix(c.baseURL, "http://") && !strings.HasPrefix(c.baseURL, "https://"):
-		return sdk.BadInput("neon: configure: base_url must start with https:// (or http:// for an emulator)")
-	case c.retries < 0 || c.retries > 50:
-		return sdk.BadInput("neon: configure: retries must be from 0 to 50, not %d", c.retries)
-	case c.retryDelay <= 0 || c.pollInterval <= 0 || c.requestTimeout <= 0:
-		return sdk.BadInput("neon: configure: retry_delay, poll_interval and request_timeout must be positive")
+	}
+	if err := c.Check(Name, "${{ secrets.NEON_API_KEY }}"); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	p.cfg = c
 	p.mu.Unlock()
 	return nil
-}
-
-func setString(dst *string, m map[string]any, key string) {
-	if v, ok := m[key].(string); ok && v != "" {
-		*dst = v
-	}
-}
-
-func setDuration(dst *time.Duration, m map[string]any, key string) {
-	if v, ok := m[key].(time.Duration); ok {
-		*dst = v
-	}
 }
 
 // session is one step's view of the plugin: its configuration and a client
@@ -119,7 +89,7 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 	p.mu.RLock()
 	c := p.cfg
 	p.mu.RUnlock()
-	if c.apiKey == "" {
+	if c.APIKey == "" {
 		return nil, sdk.BadInput("neon: the plugin is not configured: set project_id and api_key under plugins.neon")
 	}
 	if log == nil {
@@ -131,18 +101,20 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 // NewClient returns a client of the Neon API at baseURL (DefaultBaseURL
 // when empty) for one project, with the default retries and timeouts.
 func NewClient(baseURL, apiKey, projectID string) *Client {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
+	c := defaults()
+	c.APIKey, c.projectID = apiKey, projectID
+	if baseURL != "" {
+		c.BaseURL = strings.TrimRight(baseURL, "/")
 	}
-	return newClient(config{projectID: projectID, apiKey: apiKey, baseURL: strings.TrimRight(baseURL, "/"), retries: DefaultRetries,
-		retryDelay: DefaultRetryDelay, requestTimeout: DefaultRequestTimeout}, nil)
+	return newClient(c, nil)
 }
 
 // newClient returns a client for the configured project whose retries are
 // logged to log.
 func newClient(c config, log sdk.Logger) *Client {
-	a := &api{base: c.baseURL, key: c.apiKey, client: httpClient, retries: c.retries, delay: c.retryDelay,
-		maxDelay: maxRetryDelay, requestTimeout: c.requestTimeout, log: log}
+	a := &httpapi.Client{Provider: Name, KeyScope: "project", BaseURL: c.BaseURL, Key: c.APIKey,
+		Retries: c.Retries, Delay: c.RetryDelay, MaxDelay: maxRetryDelay, RequestTimeout: c.RequestTimeout, Log: log,
+		RetryStatuses: []int{http.StatusLocked}, ErrorMessage: errorMessage}
 	return &Client{api: a, projectID: c.projectID}
 }
 

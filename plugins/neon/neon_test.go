@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
@@ -27,7 +26,7 @@ func TestRestoreBringsRowsBack(t *testing.T) {
 		t.Run(fmt.Sprint("new_endpoint=", newEndpoint), func(t *testing.T) {
 			t.Parallel()
 			srv, db := pgtest.NewDatabase(t)
-			execSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
+			plugintest.ExecSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
 				"INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus')")
 			f := newFixture(t, neonemu.Options{Server: srv, NewEndpointOnRestore: newEndpoint}, neonemu.ProjectSpec{Database: db}, nil)
 			restorePoint := time.Now().UTC()
@@ -35,10 +34,10 @@ func TestRestoreBringsRowsBack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			execSQL(t, before, "DELETE FROM users") // the incident
+			plugintest.ExecSQL(t, before, "DELETE FROM users") // the incident
 
 			in := map[string]any{"branch": "main", "timestamp": restorePoint}
-			out := f.must("restore_branch", in, "run-1/restore")
+			out := f.Must("restore_branch", in, "run-1/restore")
 
 			uri := out["connection_uri"].(string)
 			if got := countUsers(t, uri); got != 3 {
@@ -84,24 +83,24 @@ func TestRestoreIsNotRepeated(t *testing.T) {
 	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
 	in := map[string]any{"branch": f.main.ID, "timestamp": time.Now().UTC()}
 
-	rec, err := f.reconcile("restore_branch", in, "k1")
+	rec, err := f.Reconcile("restore_branch", in, "k1")
 	if err != nil || rec.State != sdk.NotApplied {
 		t.Fatalf("Reconcile before = %v, %v; want not_applied", rec.State, err)
 	}
-	first := f.must("restore_branch", in, "k1")
+	first := f.Must("restore_branch", in, "k1")
 	branches, ops := len(f.emu.Branches(f.project.ID)), len(f.emu.Operations(f.project.ID))
 
-	again := f.exec("restore_branch", in, "k1")
-	if again.err != nil {
-		t.Fatalf("second attempt: %v", again.err)
+	again := f.Exec("restore_branch", in, "k1")
+	if again.Err != nil {
+		t.Fatalf("second attempt: %v", again.Err)
 	}
-	if got, want := again.out["preserved_branch_id"], first["preserved_branch_id"]; got != want {
+	if got, want := again.Out["preserved_branch_id"], first["preserved_branch_id"]; got != want {
 		t.Errorf("second attempt: preserved_branch_id %v, want %v", got, want)
 	}
-	if !strings.Contains(strings.Join(again.lines, "\n"), "already restored") {
-		t.Errorf("second attempt did not say it was already done: %q", again.lines)
+	if !strings.Contains(strings.Join(again.Lines, "\n"), "already restored") {
+		t.Errorf("second attempt did not say it was already done: %q", again.Lines)
 	}
-	rec, err = f.reconcile("restore_branch", in, "k1")
+	rec, err = f.Reconcile("restore_branch", in, "k1")
 	if err != nil || rec.State != sdk.Applied {
 		t.Fatalf("Reconcile after = %v, %v; want applied", rec.State, err)
 	}
@@ -119,13 +118,13 @@ func TestRestoreIsNotRepeated(t *testing.T) {
 	if got, want := len(f.emu.Operations(f.project.ID)), ops; got != want {
 		t.Errorf("%d operations after the repeats, want %d", got, want)
 	}
-	if rec, err := f.reconcile("restore_branch", in, "k2"); err != nil || rec.State != sdk.NotApplied {
+	if rec, err := f.Reconcile("restore_branch", in, "k2"); err != nil || rec.State != sdk.NotApplied {
 		t.Errorf("Reconcile with another key = %v, %v; want not_applied", rec.State, err)
 	}
 	// A name taken by a branch that is not this restore's is a conflict.
-	taken := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(),
+	taken := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(),
 		"preserve_under_name": "main"}, "k3")
-	wantKind(t, taken.err, sdk.KindConflict, "neon: restore branch", "preserve_under_name")
+	plugintest.WantKind(t, taken.Err, sdk.KindConflict, "neon: restore branch", "preserve_under_name")
 }
 
 // TestRestoreFromAnotherBranch restores main from the head of another
@@ -138,7 +137,7 @@ func TestRestoreFromAnotherBranch(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := map[string]any{"branch": f.main.ID, "source_branch": "backup", "preserve_under_name": "main_old"}
-	out := f.must("restore_branch", in, "from-backup")
+	out := f.Must("restore_branch", in, "from-backup")
 	if out["preserve_under_name"] != "main_old" || out["restore_point"] == "" {
 		t.Errorf("outputs = %v", out)
 	}
@@ -150,7 +149,7 @@ func TestRestoreFromAnotherBranch(t *testing.T) {
 	if b.RestoreStatus != "restored" || !fromBackup {
 		t.Errorf("main after the restore: %+v; want restored from a point of backup", b)
 	}
-	if rec, err := f.reconcile("restore_branch", in, "from-backup"); err != nil || rec.State != sdk.Applied {
+	if rec, err := f.Reconcile("restore_branch", in, "from-backup"); err != nil || rec.State != sdk.Applied {
 		t.Errorf("Reconcile = %v, %v; want applied", rec.State, err)
 	}
 }
@@ -171,16 +170,16 @@ func TestRestoreAnswerLost(t *testing.T) {
 		f.emu.ServeHTTP(w, r)
 	}))
 	defer proxy.Close()
-	f.mgr = f.manager(map[string]any{"base_url": proxy.URL + neonemu.BasePath})
+	f.Mgr = f.Manager(map[string]any{"base_url": proxy.URL + neonemu.BasePath})
 	branches := len(f.emu.Branches(f.project.ID))
-	r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "lost")
-	if r.err != nil {
-		t.Fatalf("restore: %v\n%s", r.err, strings.Join(r.lines, "\n"))
+	r := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "lost")
+	if r.Err != nil {
+		t.Fatalf("restore: %v\n%s", r.Err, strings.Join(r.Lines, "\n"))
 	}
 	if got, want := len(f.emu.Branches(f.project.ID)), branches+1; got != want {
 		t.Errorf("%d branches, want %d: one kept state, one restore", got, want)
 	}
-	if log := strings.Join(r.lines, "\n"); !strings.Contains(log, "502") || !strings.Contains(log, "answer was lost") {
+	if log := strings.Join(r.Lines, "\n"); !strings.Contains(log, "502") || !strings.Contains(log, "answer was lost") {
 		t.Errorf("the log does not tell the story:\n%s", log)
 	}
 }
@@ -192,7 +191,7 @@ func TestRestoreWaitsOutLockedBranch(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
 	at := time.Now().UTC()
-	first := f.must("restore_branch", map[string]any{"branch": "main", "timestamp": at, "wait": false}, "first")
+	first := f.Must("restore_branch", map[string]any{"branch": "main", "timestamp": at, "wait": false}, "first")
 	for _, op := range first["operations"].([]any) {
 		if st := op.(map[string]any)["status"]; st != "scheduling" {
 			t.Fatalf("wait=false: operation status %v, want scheduling", st)
@@ -202,11 +201,11 @@ func TestRestoreWaitsOutLockedBranch(t *testing.T) {
 		time.Sleep(40 * time.Millisecond)
 		f.emu.FinishOperations()
 	}()
-	r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": at}, "second")
-	if r.err != nil {
-		t.Fatalf("restore while locked: %v", r.err)
+	r := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": at}, "second")
+	if r.Err != nil {
+		t.Fatalf("restore while locked: %v", r.Err)
 	}
-	log := strings.Join(r.lines, "\n")
+	log := strings.Join(r.Lines, "\n")
 	if !strings.Contains(log, "423 Locked") || !strings.Contains(log, "retrying in") {
 		t.Errorf("the log does not show the 423 being retried:\n%s", log)
 	}
@@ -231,24 +230,24 @@ func TestFaults(t *testing.T) {
 	t.Run("503 storm", func(t *testing.T) {
 		f.emu.InjectFault(neonemu.Fault{Status: http.StatusServiceUnavailable, Times: 100, PathContains: "/branches"})
 		defer f.emu.ClearFaults()
-		r := f.exec("get_branch", map[string]any{"branch": "main"}, "")
-		wantKind(t, r.err, sdk.KindRetryable, "neon: find branch main", "503", "gave up after 7 attempts")
-		if n := strings.Count(strings.Join(r.lines, "\n"), "retrying in"); n != 6 {
+		r := f.Exec("get_branch", map[string]any{"branch": "main"}, "")
+		plugintest.WantKind(t, r.Err, sdk.KindRetryable, "neon: find branch main", "503", "gave up after 7 attempts")
+		if n := strings.Count(strings.Join(r.Lines, "\n"), "retrying in"); n != 6 {
 			t.Errorf("%d retry warnings, want 6", n)
 		}
 	})
 	t.Run("short 503 burst", func(t *testing.T) {
 		f.emu.InjectFault(neonemu.Fault{Status: http.StatusServiceUnavailable, Times: 2})
-		out := f.must("list_branches", nil, "")
+		out := f.Must("list_branches", nil, "")
 		if out["count"] != 1 {
 			t.Errorf("count = %v, want 1", out["count"])
 		}
 	})
 	t.Run("wrong key", func(t *testing.T) {
-		wrong := f.manager(map[string]any{"api_key": "neon-wrong-canary-3b9d"})
-		r, err := wrong.Execute(context.Background(), Name, sdk.Request{Action: "get_branch", Inputs: map[string]any{"branch": "main"}}, nil)
-		f.noLeaks(result{out: r, err: err})
-		wantKind(t, err, sdk.KindUnauthenticated, "neon: find branch main", "401", "api_key")
+		wrong := f.Manager(map[string]any{"api_key": "neon-wrong-canary-3b9d"})
+		_, err := wrong.Execute(context.Background(), Name, sdk.Request{Action: "get_branch", Inputs: map[string]any{"branch": "main"}}, nil)
+		f.NoLeaks(err)
+		plugintest.WantKind(t, err, sdk.KindUnauthenticated, "neon: find branch main", "401", "api_key")
 	})
 	t.Run("unknown branch", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -262,8 +261,8 @@ func TestFaults(t *testing.T) {
 			{"connection_uri", map[string]any{"branch": "nope"}},
 			{"wait_operations", map[string]any{"operation_ids": []any{"00000000-0000-4000-8000-000000000000"}}},
 		} {
-			r := f.exec(tc.action, tc.in, "")
-			wantKind(t, r.err, sdk.KindNotFound, "neon: ")
+			r := f.Exec(tc.action, tc.in, "")
+			plugintest.WantKind(t, r.Err, sdk.KindNotFound, "neon: ")
 		}
 	})
 	t.Run("bad inputs", func(t *testing.T) {
@@ -273,26 +272,26 @@ func TestFaults(t *testing.T) {
 			{"branch": "main", "lsn": "not-an-lsn"},
 			{"branch": "main", "timestamp": time.Now().Add(time.Hour)},
 		} {
-			r := f.exec("restore_branch", in, "")
-			wantKind(t, r.err, sdk.KindBadInput, "neon")
+			r := f.Exec("restore_branch", in, "")
+			plugintest.WantKind(t, r.Err, sdk.KindBadInput, "neon")
 		}
-		r := f.exec("wait_operations", map[string]any{}, "")
-		wantKind(t, r.err, sdk.KindBadInput, "operation_ids or branch")
-		r = f.exec("connection_uri", map[string]any{"role_name": "nobody"}, "")
-		wantKind(t, r.err, sdk.KindNotFound, "neon: get connection URI", "role")
+		r := f.Exec("wait_operations", map[string]any{}, "")
+		plugintest.WantKind(t, r.Err, sdk.KindBadInput, "operation_ids or branch")
+		r = f.Exec("connection_uri", map[string]any{"role_name": "nobody"}, "")
+		plugintest.WantKind(t, r.Err, sdk.KindNotFound, "neon: get connection URI", "role")
 	})
 	t.Run("slow API", func(t *testing.T) {
-		slow := f.manager(map[string]any{"request_timeout": 30 * time.Millisecond, "retries": 1})
+		slow := f.Manager(map[string]any{"request_timeout": 30 * time.Millisecond, "retries": 1})
 		f.emu.SetLatency(300 * time.Millisecond)
 		defer f.emu.SetLatency(0)
-		r, err := slow.Execute(context.Background(), Name, sdk.Request{Action: "list_branches"}, nil)
-		f.noLeaks(result{out: r, err: err})
-		wantKind(t, err, sdk.KindRetryable, "neon: list branches", "timed out", "gave up after 2 attempts")
+		_, err := slow.Execute(context.Background(), Name, sdk.Request{Action: "list_branches"}, nil)
+		f.NoLeaks(err)
+		plugintest.WantKind(t, err, sdk.KindRetryable, "neon: list branches", "timed out", "gave up after 2 attempts")
 
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err = f.mgr.Execute(ctx, Name, sdk.Request{Action: "list_branches"}, nil)
+		_, err = f.Mgr.Execute(ctx, Name, sdk.Request{Action: "list_branches"}, nil)
 		if k := sdk.KindOf(err); k != sdk.KindDeadlineExceeded {
 			t.Errorf("a call past the step's deadline: kind %s (%v), want deadline_exceeded", k, err)
 		}
@@ -302,17 +301,17 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("failed operation", func(t *testing.T) {
 		f.emu.FailNextOperations(1)
-		r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "fails")
-		wantKind(t, r.err, sdk.KindPermanent, "neon: wait for operations", "create_timeline", "ended failed", "emulated failure")
+		r := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "fails")
+		plugintest.WantKind(t, r.Err, sdk.KindPermanent, "neon: wait for operations", "create_timeline", "ended failed", "emulated failure")
 		f.emu.FinishOperations()
 	})
 	t.Run("operations never finish", func(t *testing.T) {
-		r := f.exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "slow-ops")
-		if r.err != nil {
-			t.Fatal(r.err)
+		r := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "slow-ops")
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		w := f.exec("wait_operations", map[string]any{"branch": "main", "timeout": time.Millisecond}, "")
-		wantKind(t, w.err, sdk.KindDeadlineExceeded, "neon: wait for operations: not finished after 1ms")
+		w := f.Exec("wait_operations", map[string]any{"branch": "main", "timeout": time.Millisecond}, "")
+		plugintest.WantKind(t, w.Err, sdk.KindDeadlineExceeded, "neon: wait for operations: not finished after 1ms")
 		f.emu.FinishOperations()
 	})
 }
@@ -321,7 +320,7 @@ func TestFaults(t *testing.T) {
 func TestWaitOperations(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, neonemu.Options{PollsPerStep: 3}, neonemu.ProjectSpec{}, nil)
-	out := f.must("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "r")
+	out := f.Must("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC(), "wait": false}, "r")
 	var ids []any
 	for _, op := range out["operations"].([]any) {
 		ids = append(ids, op.(map[string]any)["id"])
@@ -329,7 +328,7 @@ func TestWaitOperations(t *testing.T) {
 	if len(ids) == 0 {
 		t.Fatal("the restore returned no operations")
 	}
-	w := f.must("wait_operations", map[string]any{"operation_ids": ids}, "")
+	w := f.Must("wait_operations", map[string]any{"operation_ids": ids}, "")
 	if got, want := w["count"], len(ids); got != want {
 		t.Errorf("count = %v, want %v", got, want)
 	}
@@ -338,7 +337,7 @@ func TestWaitOperations(t *testing.T) {
 			t.Errorf("operation %v is %v, want finished", op, st)
 		}
 	}
-	byBranch := f.must("wait_operations", map[string]any{"branch": "main"}, "")
+	byBranch := f.Must("wait_operations", map[string]any{"branch": "main"}, "")
 	if byBranch["count"] != 0 {
 		t.Errorf("unfinished operations of main after the wait: %v", byBranch["count"])
 	}
@@ -352,18 +351,18 @@ func TestReadActions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list := f.must("list_branches", nil, "")
+	list := f.Must("list_branches", nil, "")
 	if list["count"] != 2 {
 		t.Fatalf("count = %v, want 2: %v", list["count"], list["branches"])
 	}
 	// Search matches names and IDs; IDs are random words, so search for
 	// a part of the name no ID word has.
-	found := f.must("list_branches", map[string]any{"search": "hotfi"}, "")
+	found := f.Must("list_branches", map[string]any{"search": "hotfi"}, "")
 	if bs := found["branches"].([]any); len(bs) != 1 || bs[0].(map[string]any)["id"] != dev.ID {
 		t.Errorf("search hotfi = %v, want only hotfix-dev", bs)
 	}
 	for _, ref := range []string{"hotfix-dev", dev.ID} {
-		b := f.must("get_branch", map[string]any{"branch": ref}, "")
+		b := f.Must("get_branch", map[string]any{"branch": ref}, "")
 		if b["id"] != dev.ID || b["name"] != "hotfix-dev" || b["parent_id"] != f.main.ID || b["default"] != false {
 			t.Errorf("get_branch %s = %v", ref, b)
 		}
@@ -371,7 +370,7 @@ func TestReadActions(t *testing.T) {
 			t.Errorf("created_at is a %T, want a timestamp", b["created_at"])
 		}
 	}
-	def := f.must("connection_uri", nil, "")
+	def := f.Must("connection_uri", nil, "")
 	if def["branch_id"] != f.main.ID {
 		t.Errorf("connection_uri without a branch: branch_id %v, want the default %v", def["branch_id"], f.main.ID)
 	}
@@ -379,7 +378,7 @@ func TestReadActions(t *testing.T) {
 	if def["uri"] != want || !strings.Contains(want, def["host"].(string)) {
 		t.Errorf("uri = %v, host %v; want %v", def["uri"], def["host"], want)
 	}
-	pooled := f.must("connection_uri", map[string]any{"branch": "hotfix-dev", "pooled": true}, "")
+	pooled := f.Must("connection_uri", map[string]any{"branch": "hotfix-dev", "pooled": true}, "")
 	if !strings.Contains(pooled["host"].(string), "-pooler") {
 		t.Errorf("pooled host = %v, want a -pooler host", pooled["host"])
 	}
@@ -391,7 +390,7 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
 	before := len(f.emu.Requests())
 	at := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
-	plan, err := f.mgr.Plan(context.Background(), Name, sdk.Request{Action: "restore_branch", IdempotencyKey: "k",
+	plan, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: "restore_branch", IdempotencyKey: "k",
 		Inputs: map[string]any{"branch": "main", "timestamp": at}})
 	if err != nil {
 		t.Fatal(err)
@@ -406,34 +405,8 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	}
 }
 
-// execSQL runs statements on the database at uri.
-func execSQL(t *testing.T, uri string, stmts ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range stmts {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
 // countUsers counts the rows of the users table at uri.
 func countUsers(t *testing.T, uri string) int {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return plugintest.QueryInt(t, uri, "SELECT count(*) FROM users")
 }

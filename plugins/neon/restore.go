@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -158,7 +159,7 @@ func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
 func (s *session) postRestore(ctx context.Context, targetID string, r restoreReq, body RestoreRequest) ([]Operation, error) {
 	var ops []Operation
 	first := true
-	err := s.client.api.retry(ctx, func(ctx context.Context) (bool, error) {
+	err := s.client.api.Retry(ctx, func(ctx context.Context) (bool, error) {
 		if !first {
 			state, kept, err := s.restoreState(ctx, targetID, r)
 			if err != nil {
@@ -333,7 +334,7 @@ func (s *session) waitOps(ctx context.Context, ids []string, timeout time.Durati
 			break
 		}
 		last = pending
-		if err := sleep(wctx, s.cfg.pollInterval); err != nil {
+		if err := httpapi.Sleep(wctx, s.cfg.PollInterval); err != nil {
 			return nil, s.waitError(ctx, err, timeout, pending)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -267,7 +268,7 @@ func (s *session) waitDeploy(ctx context.Context, svc Service, d Deploy) (Deploy
 	defer cancel()
 	status := d.Status
 	for !deployDone(d.Status) {
-		if err := sleep(wctx, s.cfg.pollInterval); err != nil {
+		if err := httpapi.Sleep(wctx, s.cfg.PollInterval); err != nil {
 			return d, s.deployTimeout(ctx, svc, d, timeout)
 		}
 		next, err := s.client.GetDeploy(wctx, svc.ID, d.ID)

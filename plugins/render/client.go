@@ -2,12 +2,14 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -97,9 +99,25 @@ func (g EnvGroup) Var(key string) (string, bool) {
 	return "", false
 }
 
+// errorMessage reads Render's error body, {"id", "message"}, or returns ""
+// for a body of another shape.
+func errorMessage(raw []byte) string {
+	var e struct {
+		ID      string `json:"id"`
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Message == "" {
+		return ""
+	}
+	if e.ID != "" {
+		return e.Message + " (error id " + e.ID + ")"
+	}
+	return e.Message
+}
+
 // Client is a typed client of the Render API v1.
 type Client struct {
-	api      *api
+	api      *httpapi.Client
 	pageSize int // items per page of a listing; 0 means 100
 }
 
@@ -118,7 +136,7 @@ func svcPath(id string) string { return "/services/" + url.PathEscape(id) }
 // GetService returns a service by ID.
 func (c *Client) GetService(ctx context.Context, id string) (Service, error) {
 	var s Service
-	err := c.api.call(ctx, "get service "+id, http.MethodGet, svcPath(id), nil, nil, &s)
+	err := c.api.Call(ctx, "get service "+id, http.MethodGet, svcPath(id), nil, nil, &s)
 	return s, err
 }
 
@@ -142,7 +160,7 @@ func (c *Client) ListServices(ctx context.Context, name string) ([]Service, erro
 			Cursor  string  `json:"cursor"`
 			Service Service `json:"service"`
 		}
-		if err := c.api.call(ctx, op, http.MethodGet, "/services", q, nil, &page); err != nil {
+		if err := c.api.Call(ctx, op, http.MethodGet, "/services", q, nil, &page); err != nil {
 			return nil, err
 		}
 		for _, p := range page {
@@ -196,7 +214,7 @@ func (c *Client) FindService(ctx context.Context, ref string) (Service, error) {
 
 // post sends a POST with an optional body and accepts any 2xx.
 func (c *Client) post(ctx context.Context, op, path string, body any) error {
-	return c.api.call(ctx, op, http.MethodPost, path, nil, body, nil)
+	return c.api.Call(ctx, op, http.MethodPost, path, nil, body, nil)
 }
 
 // Scale sets a service's instance count.
@@ -222,14 +240,14 @@ func (c *Client) Restart(ctx context.Context, id string) error {
 // CreateDeploy triggers a deploy. Render answers 201 with the deploy or 202
 // without a body; ok says whether the deploy came back.
 func (c *Client) CreateDeploy(ctx context.Context, id string, req DeployRequest) (d Deploy, ok bool, err error) {
-	err = c.api.call(ctx, "deploy service "+id, http.MethodPost, svcPath(id)+"/deploys", nil, req, &d)
+	err = c.api.Call(ctx, "deploy service "+id, http.MethodPost, svcPath(id)+"/deploys", nil, req, &d)
 	return d, err == nil && d.ID != "", err
 }
 
 // GetDeploy returns one deploy of a service.
 func (c *Client) GetDeploy(ctx context.Context, serviceID, deployID string) (Deploy, error) {
 	var d Deploy
-	err := c.api.call(ctx, "get deploy "+deployID+" of service "+serviceID, http.MethodGet,
+	err := c.api.Call(ctx, "get deploy "+deployID+" of service "+serviceID, http.MethodGet,
 		svcPath(serviceID)+"/deploys/"+url.PathEscape(deployID), nil, nil, &d)
 	return d, err
 }
@@ -240,7 +258,7 @@ func (c *Client) ListDeploys(ctx context.Context, serviceID string, limit int) (
 		Deploy Deploy `json:"deploy"`
 	}
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if err := c.api.call(ctx, "list deploys of service "+serviceID, http.MethodGet, svcPath(serviceID)+"/deploys", q, nil, &page); err != nil {
+	if err := c.api.Call(ctx, "list deploys of service "+serviceID, http.MethodGet, svcPath(serviceID)+"/deploys", q, nil, &page); err != nil {
 		return nil, err
 	}
 	out := make([]Deploy, len(page))
@@ -253,7 +271,7 @@ func (c *Client) ListDeploys(ctx context.Context, serviceID string, limit int) (
 // GetEnvVar returns a service's variable key and whether it is set.
 func (c *Client) GetEnvVar(ctx context.Context, serviceID, key string) (string, bool, error) {
 	var v EnvVar
-	err := c.api.call(ctx, "get env var "+key+" of service "+serviceID, http.MethodGet,
+	err := c.api.Call(ctx, "get env var "+key+" of service "+serviceID, http.MethodGet,
 		svcPath(serviceID)+"/env-vars/"+url.PathEscape(key), nil, nil, &v)
 	if sdk.KindOf(err) == sdk.KindNotFound {
 		return "", false, nil // the service was found first: the variable is what is missing
@@ -263,7 +281,7 @@ func (c *Client) GetEnvVar(ctx context.Context, serviceID, key string) (string, 
 
 // PutEnvVar sets a service's variable key to value.
 func (c *Client) PutEnvVar(ctx context.Context, serviceID, key, value string) error {
-	return c.api.call(ctx, "set env var "+key+" of service "+serviceID, http.MethodPut,
+	return c.api.Call(ctx, "set env var "+key+" of service "+serviceID, http.MethodPut,
 		svcPath(serviceID)+"/env-vars/"+url.PathEscape(key), nil, map[string]string{"value": value}, nil)
 }
 
@@ -282,7 +300,7 @@ func (c *Client) ListEnvGroups(ctx context.Context, name string) ([]EnvGroup, er
 		EnvGroup
 		Wrapped *EnvGroup `json:"envGroup"`
 	}
-	if err := c.api.call(ctx, op, http.MethodGet, "/env-groups", q, nil, &page); err != nil {
+	if err := c.api.Call(ctx, op, http.MethodGet, "/env-groups", q, nil, &page); err != nil {
 		return nil, err
 	}
 	out := make([]EnvGroup, len(page))
@@ -298,7 +316,7 @@ func (c *Client) ListEnvGroups(ctx context.Context, name string) ([]EnvGroup, er
 // GetEnvGroup returns an environment group with its variables.
 func (c *Client) GetEnvGroup(ctx context.Context, id string) (EnvGroup, error) {
 	var g EnvGroup
-	err := c.api.call(ctx, "get env group "+id, http.MethodGet, "/env-groups/"+url.PathEscape(id), nil, nil, &g)
+	err := c.api.Call(ctx, "get env group "+id, http.MethodGet, "/env-groups/"+url.PathEscape(id), nil, nil, &g)
 	return g, err
 }
 
@@ -332,6 +350,6 @@ func (c *Client) FindEnvGroup(ctx context.Context, ref string) (EnvGroup, error)
 
 // PutEnvGroupVar sets an environment group's variable key to value.
 func (c *Client) PutEnvGroupVar(ctx context.Context, groupID, key, value string) error {
-	return c.api.call(ctx, "set env var "+key+" of env group "+groupID, http.MethodPut,
+	return c.api.Call(ctx, "set env var "+key+" of env group "+groupID, http.MethodPut,
 		"/env-groups/"+url.PathEscape(groupID)+"/env-vars/"+url.PathEscape(key), nil, map[string]string{"value": value}, nil)
 }

@@ -1,69 +1,32 @@
 package render
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
-// recorded is one request as the server saw it.
-type recorded struct {
-	method, path, query, auth string
-	body                      map[string]any
-}
-
-// recorder serves h and keeps every request, for checking what the client sends.
-type recorder struct {
-	h    http.Handler
-	mu   sync.Mutex
-	reqs []recorded
-}
-
-func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	raw, _ := io.ReadAll(req.Body)
-	req.Body = io.NopCloser(bytes.NewReader(raw))
-	rec := recorded{method: req.Method, path: req.URL.Path, query: req.URL.RawQuery, auth: req.Header.Get("Authorization")}
-	_ = json.Unmarshal(raw, &rec.body)
-	r.mu.Lock()
-	r.reqs = append(r.reqs, rec)
-	r.mu.Unlock()
-	r.h.ServeHTTP(w, req)
-}
-
-func (r *recorder) last(method string) recorded {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := len(r.reqs) - 1; i >= 0; i-- {
-		if r.reqs[i].method == method {
-			return r.reqs[i]
-		}
-	}
-	return recorded{}
-}
-
 // testClient returns a client of an in-process emulator seeded with the Alpha-Orion estate.
-func testClient(t *testing.T) (*Client, *renderemu.Emulator, *recorder, renderemu.AlphaOrion) {
+func testClient(t *testing.T) (*Client, *renderemu.Emulator, *plugintest.Recorder, renderemu.AlphaOrion) {
 	t.Helper()
 	emu := renderemu.New(renderemu.Options{APIKey: canaryKey})
-	rec := &recorder{h: emu}
+	rec := &plugintest.Recorder{H: emu}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	estate, err := emu.SeedAlphaOrion("postgres://u:p@h/db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newClient(config{apiKey: canaryKey, baseURL: srv.URL + renderemu.BasePath, retries: 2,
-		retryDelay: time.Millisecond, requestTimeout: 5 * time.Second}, nil)
+	c := newClient(config{httpapi.Settings{APIKey: canaryKey, BaseURL: srv.URL + renderemu.BasePath, Retries: 2,
+		RetryDelay: time.Millisecond, RequestTimeout: 5 * time.Second}}, nil)
 	return c, emu, rec, estate
 }
 
@@ -78,28 +41,28 @@ func TestClientShapes(t *testing.T) {
 		t.Fatalf("ListServices over pages of 1 = %d services, %v; want 2", len(all), err)
 	}
 	c.pageSize = 0
-	if got := rec.last("GET"); got.auth != "Bearer "+canaryKey {
-		t.Errorf("auth header = %q", got.auth)
+	if got := rec.Last("GET"); got.Auth != "Bearer "+canaryKey {
+		t.Errorf("auth header = %q", got.Auth)
 	}
 	svc, err := c.FindService(ctx, "user-api-service")
 	if err != nil || svc.ID != estate.UserAPI.ID || svc.ServiceDetails.NumInstances != 2 || svc.ServiceDetails.Region != "oregon" || svc.IsSuspended() {
 		t.Fatalf("FindService = %+v, %v", svc, err)
 	}
-	if q := rec.last("GET").query; !strings.Contains(q, "name=user-api-service") {
+	if q := rec.Last("GET").Query; !strings.Contains(q, "name=user-api-service") {
 		t.Errorf("find by name query = %q", q)
 	}
 
 	if err := c.Scale(ctx, svc.ID, 4); err != nil {
 		t.Fatal(err)
 	}
-	if b := rec.last("POST").body; b["numInstances"] != float64(4) {
+	if b := rec.Last("POST").Body; b["numInstances"] != float64(4) {
 		t.Errorf("scale body = %v", b)
 	}
 	d, ok, err := c.CreateDeploy(ctx, svc.ID, DeployRequest{ClearCache: "clear", CommitID: "abc"})
 	if err != nil || !ok || d.ID == "" || d.Status != "created" || d.CommitID() != "abc" {
 		t.Fatalf("CreateDeploy = %+v, %v, %v", d, ok, err)
 	}
-	if b := rec.last("POST").body; b["clearCache"] != "clear" || b["commitId"] != "abc" {
+	if b := rec.Last("POST").Body; b["clearCache"] != "clear" || b["commitId"] != "abc" {
 		t.Errorf("deploy body = %v", b)
 	}
 	emu.AnswerNextDeploysWithoutBody(1)
@@ -124,7 +87,7 @@ func TestClientShapes(t *testing.T) {
 	if err := c.PutEnvVar(ctx, svc.ID, "K", "v1"); err != nil {
 		t.Fatal(err)
 	}
-	if r := rec.last("PUT"); r.body["value"] != "v1" || !strings.HasSuffix(r.path, "/env-vars/K") {
+	if r := rec.Last("PUT"); r.Body["value"] != "v1" || !strings.HasSuffix(r.Path, "/env-vars/K") {
 		t.Errorf("put env var = %+v", r)
 	}
 	g, err := c.FindEnvGroup(ctx, "production")
@@ -156,22 +119,22 @@ func TestClientErrors(t *testing.T) {
 	c, emu, _, _ := testClient(t)
 	ctx := context.Background()
 	_, err := c.GetService(ctx, "srv-missing")
-	wantKind(t, err, sdk.KindNotFound, "render: get service srv-missing: 404 Not Found", "not found", "error id")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "render: get service srv-missing: 404 Not Found", "not found", "error id")
 	err = c.Scale(ctx, "srv-missing", 1)
-	wantKind(t, err, sdk.KindNotFound, "render: scale service srv-missing")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "render: scale service srv-missing")
 
 	emu.FailNext(10, http.StatusInternalServerError)
 	_, err = c.ListServices(ctx, "")
-	wantKind(t, err, sdk.KindRetryable, "render: list services", "500", "gave up after 3 attempts")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "render: list services", "500", "gave up after 3 attempts")
 	emu.ClearFaults()
 
-	c.api.key = "wrong"
+	c.api.Key = "wrong"
 	_, err = c.ListServices(ctx, "")
-	wantKind(t, err, sdk.KindUnauthenticated, "401", "check the render api_key setting")
+	plugintest.WantKind(t, err, sdk.KindUnauthenticated, "401", "check the render api_key setting")
 
 	// Refused connections are retried, then retryable.
 	dead := NewClient("http://127.0.0.1:1/", "k")
-	dead.api.retries, dead.api.delay = 1, time.Millisecond
+	dead.api.Retries, dead.api.Delay = 1, time.Millisecond
 	_, err = dead.GetService(ctx, "srv-x")
-	wantKind(t, err, sdk.KindRetryable, "render: get service srv-x", "connection refused", "gave up after 2 attempts")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "render: get service srv-x", "connection refused", "gave up after 2 attempts")
 }

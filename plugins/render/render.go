@@ -16,12 +16,12 @@ package render
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -35,12 +35,13 @@ type Plugin struct {
 
 // config is the plugin's configuration with defaults applied.
 type config struct {
-	apiKey         string
-	baseURL        string
-	retries        int
-	retryDelay     time.Duration
-	pollInterval   time.Duration
-	requestTimeout time.Duration
+	httpapi.Settings
+}
+
+// defaults returns the configuration before any key is read.
+func defaults() config {
+	return config{httpapi.Settings{BaseURL: DefaultBaseURL, Retries: DefaultRetries, RetryDelay: DefaultRetryDelay,
+		PollInterval: DefaultPollInterval, RequestTimeout: DefaultRequestTimeout}}
 }
 
 // New returns an unconfigured render plugin.
@@ -49,35 +50,12 @@ func New() sdk.Plugin { return &Plugin{} }
 // Spec returns the plugin's catalogue entry.
 func (*Plugin) Spec() catalog.Plugin { return Spec }
 
-// httpClient is shared by every call; requests carry their own timeouts.
-var httpClient = &http.Client{}
-
 // Configure checks and keeps the configuration.
 func (p *Plugin) Configure(_ context.Context, m map[string]any) error {
-	c := config{baseURL: DefaultBaseURL, retries: DefaultRetries, retryDelay: DefaultRetryDelay,
-		pollInterval: DefaultPollInterval, requestTimeout: DefaultRequestTimeout}
-	c.apiKey, _ = m["api_key"].(string)
-	if v, ok := m["base_url"].(string); ok && v != "" {
-		c.baseURL = v
-	}
-	if v, ok := m["retries"].(int); ok {
-		c.retries = v
-	}
-	for key, dst := range map[string]*time.Duration{"retry_delay": &c.retryDelay, "poll_interval": &c.pollInterval, "request_timeout": &c.requestTimeout} {
-		if v, ok := m[key].(time.Duration); ok {
-			*dst = v
-		}
-	}
-	c.baseURL = strings.TrimRight(c.baseURL, "/")
-	switch {
-	case strings.TrimSpace(c.apiKey) == "":
-		return sdk.BadInput("render: configure: api_key is empty (pass ${{ secrets.RENDER_API_KEY }})")
-	case !strings.HasPrefix(c.baseURL, "http://") && !strings.HasPrefix(c.baseURL, "https://"):
-		return sdk.BadInput("render: configure: base_url must start with https:// (or http:// for an emulator)")
-	case c.retries < 0 || c.retries > 50:
-		return sdk.BadInput("render: configure: retries must be from 0 to 50, not %d", c.retries)
-	case c.retryDelay <= 0 || c.pollInterval <= 0 || c.requestTimeout <= 0:
-		return sdk.BadInput("render: configure: retry_delay, poll_interval and request_timeout must be positive")
+	c := defaults()
+	c.Read(m)
+	if err := c.Check(Name, "${{ secrets.RENDER_API_KEY }}"); err != nil {
+		return err
 	}
 	p.mu.Lock()
 	p.cfg = c
@@ -99,7 +77,7 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 	p.mu.RLock()
 	c := p.cfg
 	p.mu.RUnlock()
-	if c.apiKey == "" {
+	if c.APIKey == "" {
 		return nil, sdk.BadInput("render: the plugin is not configured: set api_key under plugins.render")
 	}
 	if log == nil {
@@ -108,7 +86,7 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 	in := inputs(req.Inputs)
 	client := newClient(c, log)
 	if v, _ := req.Inputs["value"].(string); len(v) >= 4 {
-		client.api.hide = []string{v}
+		client.api.Hide = []string{v}
 	}
 	return &session{cfg: c, client: client, log: log, in: in, req: req}, nil
 }
@@ -116,17 +94,19 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 // NewClient returns a client of the Render API at baseURL (DefaultBaseURL
 // when empty), with the default retries and timeouts.
 func NewClient(baseURL, apiKey string) *Client {
-	if baseURL == "" {
-		baseURL = DefaultBaseURL
+	c := defaults()
+	c.APIKey = apiKey
+	if baseURL != "" {
+		c.BaseURL = strings.TrimRight(baseURL, "/")
 	}
-	return newClient(config{apiKey: apiKey, baseURL: strings.TrimRight(baseURL, "/"), retries: DefaultRetries,
-		retryDelay: DefaultRetryDelay, requestTimeout: DefaultRequestTimeout}, nil)
+	return newClient(c, nil)
 }
 
 // newClient returns a client whose retries are logged to log.
 func newClient(c config, log sdk.Logger) *Client {
-	return &Client{api: &api{base: c.baseURL, key: c.apiKey, client: httpClient, retries: c.retries, delay: c.retryDelay,
-		maxDelay: maxRetryDelay, requestTimeout: c.requestTimeout, log: log}}
+	return &Client{api: &httpapi.Client{Provider: Name, KeyScope: "workspace", BaseURL: c.BaseURL, Key: c.APIKey,
+		Retries: c.Retries, Delay: c.RetryDelay, MaxDelay: maxRetryDelay, RequestTimeout: c.RequestTimeout, Log: log,
+		ErrorMessage: errorMessage}}
 }
 
 // Execute runs one of the plugin's actions.

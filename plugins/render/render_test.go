@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
@@ -19,26 +20,26 @@ func TestScaleAndUndo(t *testing.T) {
 	f := newFixture(t, renderemu.Options{}, nil)
 	api := f.estate.UserAPI
 
-	down := f.must("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
+	down := f.Must("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
 	if got, want := down, map[string]any{"service_id": api.ID, "previous_instances": 2, "instances": 0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("scale to 0 = %v, want %v", got, want)
 	}
 	if got := f.emu.Instances(api.ID); got != 0 {
 		t.Errorf("after scale to 0: %d instances", got)
 	}
-	rec, err := f.reconcile("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
+	rec, err := f.Reconcile("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
 	if err != nil || rec.State != sdk.Applied || rec.Outputs["instances"] != 0 {
 		t.Errorf("Reconcile scale to 0 = %v %v, %v; want applied", rec.State, rec.Outputs, err)
 	}
 	if _, has := rec.Outputs["previous_instances"]; has {
 		t.Errorf("Reconcile guessed previous_instances: %v", rec.Outputs)
 	}
-	if rec, err := f.reconcile("scale", map[string]any{"service": api.ID, "instances": 5}, "other"); err != nil || rec.State != sdk.NotApplied {
+	if rec, err := f.Reconcile("scale", map[string]any{"service": api.ID, "instances": 5}, "other"); err != nil || rec.State != sdk.NotApplied {
 		t.Errorf("Reconcile scale to 5 = %v, %v; want not_applied", rec.State, err)
 	}
 
 	// The undo: scale back to previous_instances, naming the service by ID.
-	up := f.must("scale", map[string]any{"service": api.ID, "instances": down["previous_instances"]}, "stop-api/undo")
+	up := f.Must("scale", map[string]any{"service": api.ID, "instances": down["previous_instances"]}, "stop-api/undo")
 	if up["previous_instances"] != 0 || up["instances"] != 2 {
 		t.Errorf("undo = %v", up)
 	}
@@ -46,15 +47,15 @@ func TestScaleAndUndo(t *testing.T) {
 		t.Errorf("after the undo: %d instances, want 2", got)
 	}
 	// Idempotent: scaling to the current count calls no scale.
-	r := f.exec("scale", map[string]any{"service": api.ID, "instances": 2}, "again")
-	if r.err != nil || !strings.Contains(strings.Join(r.lines, "\n"), "already runs 2 instances") {
-		t.Errorf("scale to the current count: %v %q", r.err, r.lines)
+	r := f.Exec("scale", map[string]any{"service": api.ID, "instances": 2}, "again")
+	if r.Err != nil || !strings.Contains(strings.Join(r.Lines, "\n"), "already runs 2 instances") {
+		t.Errorf("scale to the current count: %v %q", r.Err, r.Lines)
 	}
 	if got, want := f.emu.ScaleEvents(api.ID), []int{0, 2}; !reflect.DeepEqual(got, want) {
 		t.Errorf("scale events = %v, want %v", got, want)
 	}
-	bad := f.exec("scale", map[string]any{"service": api.ID, "instances": -1}, "")
-	wantKind(t, bad.err, sdk.KindBadInput, "render: scale", "0 or more")
+	bad := f.Exec("scale", map[string]any{"service": api.ID, "instances": -1}, "")
+	plugintest.WantKind(t, bad.Err, sdk.KindBadInput, "render: scale", "0 or more")
 }
 
 func TestSuspendResumeRestart(t *testing.T) {
@@ -62,24 +63,24 @@ func TestSuspendResumeRestart(t *testing.T) {
 	f := newFixture(t, renderemu.Options{}, nil)
 	mon := f.estate.Monitor
 
-	s := f.must("suspend", map[string]any{"service": "blockchain-monitor"}, "s")
+	s := f.Must("suspend", map[string]any{"service": "blockchain-monitor"}, "s")
 	if s["suspended"] != true || s["was_suspended"] != false || s["service_id"] != mon.ID {
 		t.Errorf("suspend = %v", s)
 	}
 	if got, _ := f.emu.Service(mon.ID); got.Suspended != renderemu.Suspended {
 		t.Errorf("after suspend: %s", got.Suspended)
 	}
-	if rec, err := f.reconcile("suspend", map[string]any{"service": mon.ID}, "s"); err != nil || rec.State != sdk.Applied {
+	if rec, err := f.Reconcile("suspend", map[string]any{"service": mon.ID}, "s"); err != nil || rec.State != sdk.Applied {
 		t.Errorf("Reconcile suspend = %v, %v", rec.State, err)
 	}
-	if rec, err := f.reconcile("resume", map[string]any{"service": mon.ID}, "r"); err != nil || rec.State != sdk.NotApplied {
+	if rec, err := f.Reconcile("resume", map[string]any{"service": mon.ID}, "r"); err != nil || rec.State != sdk.NotApplied {
 		t.Errorf("Reconcile resume while suspended = %v, %v", rec.State, err)
 	}
-	again := f.must("suspend", map[string]any{"service": mon.ID}, "s2")
+	again := f.Must("suspend", map[string]any{"service": mon.ID}, "s2")
 	if again["was_suspended"] != true {
 		t.Errorf("suspend twice = %v", again)
 	}
-	r := f.must("resume", map[string]any{"service": mon.ID}, "r")
+	r := f.Must("resume", map[string]any{"service": mon.ID}, "r")
 	if r["suspended"] != false || r["was_suspended"] != true {
 		t.Errorf("resume = %v", r)
 	}
@@ -87,11 +88,11 @@ func TestSuspendResumeRestart(t *testing.T) {
 		t.Errorf("after resume: %s", got.Suspended)
 	}
 
-	f.must("restart", map[string]any{"service": "user-api-service"}, "restart")
+	f.Must("restart", map[string]any{"service": "user-api-service"}, "restart")
 	if got := f.emu.Restarts(f.estate.UserAPI.ID); got != 1 {
 		t.Errorf("restarts = %d, want 1", got)
 	}
-	if rec, err := f.reconcile("restart", map[string]any{"service": "user-api-service"}, "restart"); err != nil || rec.State != sdk.Unknown {
+	if rec, err := f.Reconcile("restart", map[string]any{"service": "user-api-service"}, "restart"); err != nil || rec.State != sdk.Unknown {
 		t.Errorf("Reconcile restart = %v, %v; want unknown (a restart leaves no trace)", rec.State, err)
 	}
 }
@@ -102,59 +103,59 @@ func TestDeploy(t *testing.T) {
 	api := f.estate.UserAPI
 
 	t.Run("live", func(t *testing.T) {
-		r := f.exec("deploy", map[string]any{"service": "user-api-service", "commit_id": "c0ffee", "clear_cache": true}, "deploy-1")
-		if r.err != nil {
-			t.Fatal(r.err)
+		r := f.Exec("deploy", map[string]any{"service": "user-api-service", "commit_id": "c0ffee", "clear_cache": true}, "deploy-1")
+		if r.Err != nil {
+			t.Fatal(r.Err)
 		}
-		if r.out["status"] != "live" || r.out["commit_id"] != "c0ffee" {
-			t.Errorf("deploy = %v", r.out)
+		if r.Out["status"] != "live" || r.Out["commit_id"] != "c0ffee" {
+			t.Errorf("deploy = %v", r.Out)
 		}
 		ds := f.emu.Deploys(api.ID)
-		if last := ds[len(ds)-1]; last.ID != r.out["deploy_id"] || last.Status != "live" {
-			t.Errorf("the emulator's last deploy is %+v, want %v live", last, r.out["deploy_id"])
+		if last := ds[len(ds)-1]; last.ID != r.Out["deploy_id"] || last.Status != "live" {
+			t.Errorf("the emulator's last deploy is %+v, want %v live", last, r.Out["deploy_id"])
 		}
-		log := strings.Join(r.lines, "\n")
+		log := strings.Join(r.Lines, "\n")
 		for _, st := range []string{"build_in_progress", "update_in_progress", "live"} {
 			if !strings.Contains(log, st) {
 				t.Errorf("the log does not show %s:\n%s", st, log)
 			}
 		}
-		rec, err := f.reconcile("deploy", map[string]any{"service": "user-api-service", "commit_id": "c0ffee"}, "deploy-1")
-		if err != nil || rec.State != sdk.Applied || rec.Outputs["deploy_id"] != r.out["deploy_id"] {
-			t.Errorf("Reconcile = %v %v, %v; want applied with %v", rec.State, rec.Outputs, err, r.out["deploy_id"])
+		rec, err := f.Reconcile("deploy", map[string]any{"service": "user-api-service", "commit_id": "c0ffee"}, "deploy-1")
+		if err != nil || rec.State != sdk.Applied || rec.Outputs["deploy_id"] != r.Out["deploy_id"] {
+			t.Errorf("Reconcile = %v %v, %v; want applied with %v", rec.State, rec.Outputs, err, r.Out["deploy_id"])
 		}
 		for _, in := range []map[string]any{
 			{"service": "user-api-service"},                       // no commit: cannot tell
 			{"service": "user-api-service", "commit_id": "other"}, // the newest deploy is another commit
 		} {
-			if rec, err := f.reconcile("deploy", in, "deploy-1"); err != nil || rec.State != sdk.Unknown {
+			if rec, err := f.Reconcile("deploy", in, "deploy-1"); err != nil || rec.State != sdk.Unknown {
 				t.Errorf("Reconcile %v = %v, %v; want unknown", in, rec.State, err)
 			}
 		}
 	})
 	t.Run("build_failed", func(t *testing.T) {
 		f.emu.FailNextDeploys(1)
-		r := f.exec("deploy", map[string]any{"service": api.ID}, "deploy-2")
-		wantKind(t, r.err, sdk.KindPermanent, "render: deploy dep-", "user-api-service", "ended build_failed")
+		r := f.Exec("deploy", map[string]any{"service": api.ID}, "deploy-2")
+		plugintest.WantKind(t, r.Err, sdk.KindPermanent, "render: deploy dep-", "user-api-service", "ended build_failed")
 	})
 	t.Run("202 without a body", func(t *testing.T) {
 		f.emu.AnswerNextDeploysWithoutBody(1)
-		r := f.exec("deploy", map[string]any{"service": api.ID}, "deploy-3")
-		if r.err != nil || r.out["status"] != "live" || !strings.HasPrefix(r.out["deploy_id"].(string), "dep-") {
-			t.Errorf("deploy answered 202 = %v, %v", r.out, r.err)
+		r := f.Exec("deploy", map[string]any{"service": api.ID}, "deploy-3")
+		if r.Err != nil || r.Out["status"] != "live" || !strings.HasPrefix(r.Out["deploy_id"].(string), "dep-") {
+			t.Errorf("deploy answered 202 = %v, %v", r.Out, r.Err)
 		}
 	})
 	t.Run("no wait", func(t *testing.T) {
-		r := f.exec("deploy", map[string]any{"service": api.ID, "wait": false}, "deploy-4")
-		if r.err != nil || r.out["status"] != "created" {
-			t.Errorf("deploy without waiting = %v, %v; want status created", r.out, r.err)
+		r := f.Exec("deploy", map[string]any{"service": api.ID, "wait": false}, "deploy-4")
+		if r.Err != nil || r.Out["status"] != "created" {
+			t.Errorf("deploy without waiting = %v, %v; want status created", r.Out, r.Err)
 		}
 		f.emu.FinishDeploys()
 	})
 	t.Run("timeout", func(t *testing.T) {
 		slow := newFixture(t, renderemu.Options{PollsPerStep: 1000}, nil)
-		r := slow.exec("deploy", map[string]any{"service": "user-api-service", "timeout": 30 * time.Millisecond}, "deploy-5")
-		wantKind(t, r.err, sdk.KindDeadlineExceeded, "render: wait for deploy", "still created after 30ms")
+		r := slow.Exec("deploy", map[string]any{"service": "user-api-service", "timeout": 30 * time.Millisecond}, "deploy-5")
+		plugintest.WantKind(t, r.Err, sdk.KindDeadlineExceeded, "render: wait for deploy", "still created after 30ms")
 	})
 }
 
@@ -164,25 +165,25 @@ const secretValue = "postgres://app:pa55-canary-value@db.internal/app"
 func TestSetEnv(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, renderemu.Options{}, nil)
-	f.secrets = append(f.secrets, secretValue)
+	f.Canaries.Add(secretValue)
 	api, prod := f.estate.UserAPI, f.estate.Production
 
 	in := map[string]any{"service": "user-api-service", "key": "DATABASE_URL", "value": secretValue}
-	if rec, err := f.reconcile("set_env", in, "env-1"); err != nil || rec.State != sdk.NotApplied {
+	if rec, err := f.Reconcile("set_env", in, "env-1"); err != nil || rec.State != sdk.NotApplied {
 		t.Fatalf("Reconcile before = %v, %v", rec.State, err)
 	}
-	out := f.must("set_env", in, "env-1")
+	out := f.Must("set_env", in, "env-1")
 	if want := map[string]any{"target_id": api.ID, "previous_value_set": false, "changed": true}; !reflect.DeepEqual(out, want) {
 		t.Errorf("set_env = %v, want %v", out, want)
 	}
 	if got := f.emu.EnvVars(api.ID)["DATABASE_URL"]; got != secretValue {
 		t.Errorf("the service's DATABASE_URL = %q", got)
 	}
-	rec, err := f.reconcile("set_env", in, "env-1")
+	rec, err := f.Reconcile("set_env", in, "env-1")
 	if err != nil || rec.State != sdk.Applied || rec.Outputs["target_id"] != api.ID {
 		t.Errorf("Reconcile after = %v %v, %v; want applied", rec.State, rec.Outputs, err)
 	}
-	same := f.must("set_env", in, "env-1")
+	same := f.Must("set_env", in, "env-1")
 	if same["changed"] != false || same["previous_value_set"] != true {
 		t.Errorf("set_env again = %v, want unchanged", same)
 	}
@@ -194,14 +195,14 @@ func TestSetEnv(t *testing.T) {
 		{"set_group_env", map[string]any{"group": "production", "key": "DATABASE_URL", "value": secretValue}},
 		{"set_env", map[string]any{"group": prod.ID, "key": "NEW_KEY", "value": secretValue}},
 	} {
-		out := f.must(tc.action, tc.in, tc.action)
+		out := f.Must(tc.action, tc.in, tc.action)
 		if out["target_id"] != prod.ID || out["changed"] != true {
 			t.Errorf("%s = %v", tc.action, out)
 		}
 		if got := f.emu.EnvGroupVars(prod.ID)[tc.in["key"].(string)]; got != secretValue {
 			t.Errorf("%s: the group's %s = %q", tc.action, tc.in["key"], got)
 		}
-		if rec, err := f.reconcile(tc.action, tc.in, tc.action); err != nil || rec.State != sdk.Applied {
+		if rec, err := f.Reconcile(tc.action, tc.in, tc.action); err != nil || rec.State != sdk.Applied {
 			t.Errorf("Reconcile %s = %v, %v", tc.action, rec.State, err)
 		}
 	}
@@ -209,19 +210,19 @@ func TestSetEnv(t *testing.T) {
 	// The value stays hidden when the API fails and even when it quotes it.
 	other := map[string]any{"service": api.ID, "key": "DATABASE_URL", "value": secretValue + "-2"}
 	f.emu.InjectFault(renderemu.Fault{Status: http.StatusUnprocessableEntity, Method: "PUT", Message: "value " + secretValue + "-2 is invalid"})
-	r := f.exec("set_env", other, "env-bad")
-	wantKind(t, r.err, sdk.KindBadInput, "render: set env var DATABASE_URL of service "+api.ID, "422", "***")
+	r := f.Exec("set_env", other, "env-bad")
+	plugintest.WantKind(t, r.Err, sdk.KindBadInput, "render: set env var DATABASE_URL of service "+api.ID, "422", "***")
 	f.emu.InjectFault(renderemu.Fault{Status: http.StatusInternalServerError, Times: 100, Method: "PUT"})
-	r = f.exec("set_env", other, "env-storm")
-	wantKind(t, r.err, sdk.KindRetryable, "render: set env var DATABASE_URL", "500", "gave up")
+	r = f.Exec("set_env", other, "env-storm")
+	plugintest.WantKind(t, r.Err, sdk.KindRetryable, "render: set env var DATABASE_URL", "500", "gave up")
 	f.emu.ClearFaults()
 
 	for _, bad := range []map[string]any{
 		{"key": "K", "value": "v"},
 		{"service": "user-api-service", "group": "production", "key": "K", "value": "v"},
 	} {
-		r := f.exec("set_env", bad, "")
-		wantKind(t, r.err, sdk.KindBadInput, "render: set_env", "service or group")
+		r := f.Exec("set_env", bad, "")
+		plugintest.WantKind(t, r.Err, sdk.KindBadInput, "render: set_env", "service or group")
 	}
 }
 
@@ -230,7 +231,7 @@ func TestGetService(t *testing.T) {
 	f := newFixture(t, renderemu.Options{}, nil)
 	api := f.estate.UserAPI
 	for _, ref := range []string{"user-api-service", api.ID} {
-		out := f.must("get_service", map[string]any{"service": ref}, "")
+		out := f.Must("get_service", map[string]any{"service": ref}, "")
 		want := map[string]any{"id": api.ID, "name": "user-api-service", "type": "web_service", "instances": 2,
 			"suspended": false, "region": "oregon", "url": api.ServiceDetails.URL, "dashboard_url": api.DashboardURL}
 		if !reflect.DeepEqual(out, want) {
@@ -249,25 +250,25 @@ func TestFaults(t *testing.T) {
 	t.Run("503 storm", func(t *testing.T) {
 		f.emu.FailNext(100, http.StatusServiceUnavailable)
 		defer f.emu.ClearFaults()
-		r := f.exec("scale", map[string]any{"service": "user-api-service", "instances": 1}, "")
-		wantKind(t, r.err, sdk.KindRetryable, "render: find service user-api-service", "503", "gave up after 7 attempts")
-		if n := strings.Count(strings.Join(r.lines, "\n"), "retrying in"); n != 6 {
+		r := f.Exec("scale", map[string]any{"service": "user-api-service", "instances": 1}, "")
+		plugintest.WantKind(t, r.Err, sdk.KindRetryable, "render: find service user-api-service", "503", "gave up after 7 attempts")
+		if n := strings.Count(strings.Join(r.Lines, "\n"), "retrying in"); n != 6 {
 			t.Errorf("%d retry warnings, want 6", n)
 		}
 	})
 	t.Run("short burst", func(t *testing.T) {
 		f.emu.InjectFault(renderemu.Fault{Status: http.StatusTooManyRequests, Times: 1})
 		f.emu.InjectFault(renderemu.Fault{Status: http.StatusBadGateway, Times: 1})
-		f.must("scale", map[string]any{"service": "user-api-service", "instances": 3}, "")
+		f.Must("scale", map[string]any{"service": "user-api-service", "instances": 3}, "")
 		if got := f.emu.Instances(f.estate.UserAPI.ID); got != 3 {
 			t.Errorf("instances = %d, want 3", got)
 		}
 	})
 	t.Run("wrong key", func(t *testing.T) {
-		wrong := f.manager(map[string]any{"api_key": "render-wrong-canary-9e2a"})
+		wrong := f.Manager(map[string]any{"api_key": "render-wrong-canary-9e2a"})
 		_, err := wrong.Execute(context.Background(), Name, sdk.Request{Action: "get_service", Inputs: map[string]any{"service": "user-api-service"}}, nil)
-		f.noLeaks(result{err: err})
-		wantKind(t, err, sdk.KindUnauthenticated, "render: find service user-api-service", "401", "api_key")
+		f.NoLeaks(err)
+		plugintest.WantKind(t, err, sdk.KindUnauthenticated, "render: find service user-api-service", "401", "api_key")
 	})
 	t.Run("unknown", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -281,22 +282,22 @@ func TestFaults(t *testing.T) {
 			{"set_group_env", map[string]any{"group": "nope", "key": "K", "value": "v"}},
 			{"set_group_env", map[string]any{"group": "evg-nope", "key": "K", "value": "v"}},
 		} {
-			r := f.exec(tc.action, tc.in, "")
-			wantKind(t, r.err, sdk.KindNotFound, "render: find ", "nope")
+			r := f.Exec(tc.action, tc.in, "")
+			plugintest.WantKind(t, r.Err, sdk.KindNotFound, "render: find ", "nope")
 		}
 	})
 	t.Run("slow API", func(t *testing.T) {
-		slow := f.manager(map[string]any{"request_timeout": 30 * time.Millisecond, "retries": 1})
+		slow := f.Manager(map[string]any{"request_timeout": 30 * time.Millisecond, "retries": 1})
 		f.emu.SetLatency(300 * time.Millisecond)
 		defer f.emu.SetLatency(0)
 		_, err := slow.Execute(context.Background(), Name, sdk.Request{Action: "get_service", Inputs: map[string]any{"service": "user-api-service"}}, nil)
-		f.noLeaks(result{err: err})
-		wantKind(t, err, sdk.KindRetryable, "render: find service user-api-service", "timed out", "gave up after 2 attempts")
+		f.NoLeaks(err)
+		plugintest.WantKind(t, err, sdk.KindRetryable, "render: find service user-api-service", "timed out", "gave up after 2 attempts")
 
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err = f.mgr.Execute(ctx, Name, sdk.Request{Action: "get_service", Inputs: map[string]any{"service": "user-api-service"}}, nil)
+		_, err = f.Mgr.Execute(ctx, Name, sdk.Request{Action: "get_service", Inputs: map[string]any{"service": "user-api-service"}}, nil)
 		if k := sdk.KindOf(err); k != sdk.KindDeadlineExceeded {
 			t.Errorf("a call past the step's deadline: kind %s (%v), want deadline_exceeded", k, err)
 		}
@@ -321,7 +322,7 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 		{"restart", map[string]any{"service": "x"}, "would restart service x"},
 	}
 	for _, tc := range tests {
-		p, err := f.mgr.Plan(context.Background(), Name, sdk.Request{Action: tc.action, Inputs: tc.in})
+		p, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: tc.action, Inputs: tc.in})
 		if err != nil || p.Summary != tc.want {
 			t.Errorf("Plan %s = %q, %v; want %q", tc.action, p.Summary, err, tc.want)
 		}

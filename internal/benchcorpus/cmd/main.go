@@ -1,4 +1,6 @@
 // Command benchcorpus writes the benchmark corpus: runbooks of a fixed shape.
+// With -parse it instead parses every runbook of a folder with yaml.v3 and
+// nothing else, the floor scripts/bench.sh compares validate against.
 package main
 
 import (
@@ -13,7 +15,17 @@ func main() {
 	out := flag.String("out", "bench-corpus", "folder to write to")
 	n := flag.Int("n", 200, "number of runbooks")
 	steps := flag.Int("steps", 50, "steps per runbook")
+	parse := flag.String("parse", "", "parse the .yaml files of this folder with yaml.v3 instead, as validate reads them")
 	flag.Parse()
+	if *parse != "" {
+		files, err := benchcorpus.ParseYAML(*parse)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchcorpus:", err)
+			os.Exit(1)
+		}
+		fmt.Printf("parsed %d files\n", files)
+		return
+	}
 	if _, err := benchcorpus.Write(*out, *n, *steps); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcorpus:", err)
 		os.Exit(1)

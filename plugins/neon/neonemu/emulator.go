@@ -3,14 +3,12 @@ package neonemu
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/alpha-orion/runbook/internal/pgserver"
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
 )
 
 // BasePath is the path prefix of the API, as in https://console.neon.tech/api/v2.
@@ -49,10 +47,10 @@ type Options struct {
 
 // Emulator is an in-memory Neon API; it is an http.Handler, safe for concurrent use.
 type Emulator struct {
-	opts   Options
-	pg     *pgserver.Server
-	tag    string // makes database names unique among emulators sharing a server
-	routes *http.ServeMux
+	opts Options
+	pg   *pgserver.Server
+	tag  string      // makes database names unique among emulators sharing a server
+	kit  *emukit.Kit // the request pipeline, faults, request log and server
 
 	mu          sync.Mutex
 	projects    []*project
@@ -60,21 +58,16 @@ type Emulator struct {
 	ops         map[string]*operation
 	opList      []*operation // ops in creation order
 	fakeLSN     uint64       // LSNs handed out when there is no server
-	faults      []Fault
-	latency     time.Duration
 	failOps     int
 	newEndpoint bool
-	requests    []Request
 	owned       map[string]bool // databases the emulator created
 	seq         int
 
 	pgMu sync.Mutex // serialises data work on the server
 
-	httpSrv *http.Server
-	baseURL string
-	stop    chan struct{}
-	bg      sync.WaitGroup
-	closed  sync.Once
+	stop   chan struct{}
+	bg     sync.WaitGroup
+	closed sync.Once
 }
 
 // project is a Project plus what the emulator needs to answer for it.
@@ -127,7 +120,15 @@ func New(opts Options) *Emulator {
 		newEndpoint: opts.NewEndpointOnRestore,
 		stop:        make(chan struct{}),
 	}
-	e.routes = e.newRoutes()
+	e.kit = emukit.New(emukit.Options{
+		Name:         "neonemu",
+		BasePath:     BasePath,
+		APIKey:       opts.APIKey,
+		Unauthorized: "authentication required: pass a valid API key as 'Authorization: Bearer <key>'",
+		Routes:       e.newRoutes(),
+		WriteError:   writeError,
+		FaultMessage: faultMessage,
+	})
 	if opts.SnapshotEvery > 0 {
 		e.bg.Add(1)
 		go e.snapshotLoop(opts.SnapshotEvery)
@@ -154,69 +155,15 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("X-Request-ID") == "" {
 		r.Header.Set("X-Request-ID", uuid())
 	}
-	if p := strings.TrimPrefix(r.URL.Path, BasePath); p != r.URL.Path {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path, r2.URL.RawPath = p, ""
-		r = r2
-	}
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	e.serve(rec, r)
-	e.mu.Lock()
-	e.requests = append(e.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
-	e.mu.Unlock()
-}
-
-// serve applies latency, authentication and faults, then routes.
-func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	latency := e.latency
-	e.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	if !e.authorized(r) {
-		writeError(w, r, http.StatusUnauthorized, "authentication required: pass a valid API key as 'Authorization: Bearer <key>'")
-		return
-	}
-	if f, ok := e.takeFault(r); ok {
-		writeError(w, r, f.Status, f.message())
-		return
-	}
-	if _, pattern := e.routes.Handler(r); pattern == "" {
-		writeError(w, r, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
-		return
-	}
-	e.routes.ServeHTTP(w, r) // sets the path values Handler does not
-}
-
-// authorized checks the bearer token.
-func (e *Emulator) authorized(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && token == e.opts.APIKey
+	e.kit.ServeHTTP(w, r)
 }
 
 // Start serves the API on addr (empty means 127.0.0.1:0) and returns the base
 // URL to give clients, ending in BasePath.
-func (e *Emulator) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("neonemu: listen: %w", err)
-	}
-	e.httpSrv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.httpSrv.Serve(l) }()
-	e.baseURL = "http://" + l.Addr().String() + BasePath
-	return e.baseURL, nil
-}
+func (e *Emulator) Start(addr string) (string, error) { return e.kit.Start(addr, e) }
 
 // URL returns the base URL Start returned, or "" before Start.
-func (e *Emulator) URL() string { return e.baseURL }
+func (e *Emulator) URL() string { return e.kit.URL() }
 
 // APIKey returns the bearer token the emulator accepts.
 func (e *Emulator) APIKey() string { return e.opts.APIKey }
@@ -228,11 +175,7 @@ func (e *Emulator) Close() error {
 	e.closed.Do(func() {
 		close(e.stop)
 		e.bg.Wait()
-		if e.httpSrv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			errs = append(errs, e.httpSrv.Shutdown(ctx))
-			cancel()
-		}
+		errs = append(errs, e.kit.Shutdown())
 		if e.pg == nil {
 			return
 		}

@@ -2,7 +2,6 @@ package neonemu
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -10,18 +9,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// writeJSON writes v as the JSON body with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
+)
 
 // writeError writes Neon's error body: {"code", "message", "request_id"}.
 func writeError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	writeJSON(w, status, apiError{Code: "", Message: msg, RequestID: r.Header.Get("X-Request-ID")})
+	emukit.WriteJSON(w, status, apiError{Code: "", Message: msg, RequestID: r.Header.Get("X-Request-ID")})
 }
 
 // findProject returns the project named in the path or writes a 404; call with mu held.
@@ -73,7 +67,7 @@ func (e *Emulator) listProjects(w http.ResponseWriter, r *http.Request) {
 	if len(out) > 0 {
 		page["cursor"] = out[len(out)-1].ID
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"projects": nonNil(out), "pagination": page})
+	emukit.WriteJSON(w, http.StatusOK, map[string]any{"projects": nonNil(out), "pagination": page})
 }
 
 // getProject answers GET /projects/{project_id}: {"project": {...}}.
@@ -81,7 +75,7 @@ func (e *Emulator) getProject(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if p, ok := e.findProject(w, r); ok {
-		writeJSON(w, http.StatusOK, map[string]any{"project": p.Project})
+		emukit.WriteJSON(w, http.StatusOK, map[string]any{"project": p.Project})
 	}
 }
 
@@ -132,7 +126,7 @@ func (e *Emulator) listBranches(w http.ResponseWriter, r *http.Request) {
 	if end < len(all) {
 		page.Next = encodeCursor(end)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	emukit.WriteJSON(w, http.StatusOK, map[string]any{
 		"branches":    nonNil(all[offset:end]),
 		"annotations": map[string]any{},
 		"pagination":  page,
@@ -193,7 +187,7 @@ func (e *Emulator) getBranch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b, ok := e.findBranch(w, r, p, r.PathValue("branch_id")); ok {
-		writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch})
+		emukit.WriteJSON(w, http.StatusOK, map[string]any{"branch": b.Branch})
 	}
 }
 
@@ -209,7 +203,7 @@ func (e *Emulator) listOperations(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(ops)-1; i < j; i, j = i+1, j-1 {
 		ops[i], ops[j] = ops[j], ops[i]
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"operations": nonNil(ops), "pagination": map[string]string{}})
+	emukit.WriteJSON(w, http.StatusOK, map[string]any{"operations": nonNil(ops), "pagination": map[string]string{}})
 }
 
 // getOperation answers GET /projects/{project_id}/operations/{operation_id},
@@ -227,7 +221,7 @@ func (e *Emulator) getOperation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.advance(op)
-	writeJSON(w, http.StatusOK, map[string]any{"operation": op.Operation})
+	emukit.WriteJSON(w, http.StatusOK, map[string]any{"operation": op.Operation})
 }
 
 // connectionURI answers GET /projects/{project_id}/connection_uri: {"uri": "postgres://…"}.
@@ -273,7 +267,7 @@ func (e *Emulator) connectionURI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, fmt.Sprintf("role %q not found", q.Get("role_name")))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"uri": e.uri(p, b, pooled)})
+	emukit.WriteJSON(w, http.StatusOK, map[string]string{"uri": e.uri(p, b, pooled)})
 }
 
 // uri builds a branch's connection URI: the local server when there is one,

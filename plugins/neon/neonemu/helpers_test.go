@@ -1,14 +1,12 @@
 package neonemu_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 )
 
@@ -47,38 +45,14 @@ func (e *env) call(t *testing.T, method, path string, body any) (int, map[string
 // callWithKey sends a request with a bearer key ("" for none) and decodes the JSON answer.
 func callWithKey(t *testing.T, method, url, key string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, raw := plugintest.Send(t, method, url, key, body)
 	var out map[string]any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {
 			t.Fatalf("%s %s: body is not a JSON object: %v\n%s", method, url, err, raw)
 		}
 	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 // wantNeonError checks Neon's error shape: {"code", "message", "request_id"}.

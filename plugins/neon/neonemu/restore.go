@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
 )
 
 // restorePlan is a validated restore, worked out under mu and carried out without it.
@@ -70,7 +72,7 @@ func (e *Emulator) restoreBranch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ops := e.applyRestore(p, plan)
-	writeJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "operations": ops})
+	emukit.WriteJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "operations": ops})
 }
 
 // planRestore validates a restore request as Neon does and works out the

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 )
 
@@ -24,7 +25,7 @@ func TestRestoreBringsDataBack(t *testing.T) {
 		t.Run(fmt.Sprint("new endpoint ", newEndpoint), func(t *testing.T) {
 			t.Parallel()
 			srv, db := pgtest.NewDatabase(t)
-			sql(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
+			plugintest.ExecSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
 				"INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus')")
 			e := newEnv(t, neonemu.Options{Server: srv, NewEndpointOnRestore: newEndpoint}, neonemu.ProjectSpec{Database: db})
 			ctx := context.Background()
@@ -34,7 +35,7 @@ func TestRestoreBringsDataBack(t *testing.T) {
 			}
 			restorePoint := time.Now().UTC()
 			uriBefore := e.uri(t, "")
-			sql(t, uriBefore, "DELETE FROM users") // the incident
+			plugintest.ExecSQL(t, uriBefore, "DELETE FROM users") // the incident
 			if got := countUsers(t, uriBefore); got != 0 {
 				t.Fatalf("after the incident: %d users, want 0", got)
 			}
@@ -82,19 +83,19 @@ func TestRestoreBringsDataBack(t *testing.T) {
 func TestRestoreByLSNAndHead(t *testing.T) {
 	t.Parallel()
 	srv, db := pgtest.NewDatabase(t)
-	sql(t, srv.URL(db), "CREATE TABLE users (id int)", "INSERT INTO users VALUES (1)")
+	plugintest.ExecSQL(t, srv.URL(db), "CREATE TABLE users (id int)", "INSERT INTO users VALUES (1)")
 	e := newEnv(t, neonemu.Options{Server: srv}, neonemu.ProjectSpec{Database: db})
 	ctx := context.Background()
 	one, err := e.emu.Snapshot(ctx, e.main.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql(t, srv.URL(db), "INSERT INTO users VALUES (2)")
+	plugintest.ExecSQL(t, srv.URL(db), "INSERT INTO users VALUES (2)")
 	backup, err := e.emu.CreateBranch(ctx, e.project.ID, "backup", e.main.ID) // holds 2 users
 	if err != nil {
 		t.Fatal(err)
 	}
-	sql(t, srv.URL(db), "INSERT INTO users VALUES (3)")
+	plugintest.ExecSQL(t, srv.URL(db), "INSERT INTO users VALUES (3)")
 	restore := func(body map[string]any) {
 		t.Helper()
 		status, resp := e.call(t, "POST", "/projects/"+e.project.ID+"/branches/"+e.main.ID+"/restore", body)
@@ -182,34 +183,8 @@ func (e *env) waitOperation(t *testing.T, id string) {
 	t.Fatalf("operation %s not finished after 20 polls", id)
 }
 
-// sql runs statements on the database at uri.
-func sql(t *testing.T, uri string, statements ...string) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range statements {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
-// countUsers counts the rows of table users at uri.
+// countUsers counts the rows of the users table at uri.
 func countUsers(t *testing.T, uri string) int {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return plugintest.QueryInt(t, uri, "SELECT count(*) FROM users")
 }

@@ -1,13 +1,11 @@
 package renderemu
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
 )
 
 // BasePath is the path prefix of the API, as in https://api.render.com/v1.
@@ -30,21 +28,15 @@ type Options struct {
 
 // Emulator is an in-memory Render API; it is an http.Handler, safe for concurrent use.
 type Emulator struct {
-	opts   Options
-	routes *http.ServeMux
+	opts Options
+	kit  *emukit.Kit // the request pipeline, faults, request log and server
 
 	mu          sync.Mutex
 	services    []*service
 	groups      []*envGroup
 	deploys     map[string]*deploy
-	faults      []Fault
-	latency     time.Duration
 	failDeploys int
 	noBody      int // deploy creations left to answer 202 without a body
-	requests    []Request
-
-	httpSrv *http.Server
-	baseURL string
 }
 
 // service is a Service plus what the emulator tracks about it.
@@ -85,7 +77,17 @@ func New(opts Options) *Emulator {
 		opts.Now = time.Now
 	}
 	e := &Emulator{opts: opts, deploys: map[string]*deploy{}}
-	e.routes = e.newRoutes()
+	e.kit = emukit.New(emukit.Options{
+		Name:         "renderemu",
+		BasePath:     BasePath,
+		APIKey:       opts.APIKey,
+		Unauthorized: "unauthorized: pass a valid API key as 'Authorization: Bearer <key>'",
+		Routes:       e.newRoutes(),
+		WriteError: func(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+			writeError(w, status, msg)
+		},
+		FaultMessage: faultMessage,
+	})
 	return e
 }
 
@@ -111,78 +113,20 @@ func (e *Emulator) newRoutes() *http.ServeMux {
 }
 
 // ServeHTTP answers one API request; paths work with or without BasePath.
-func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := strings.TrimPrefix(r.URL.Path, BasePath); p != r.URL.Path {
-		r2 := r.Clone(r.Context())
-		r2.URL.Path, r2.URL.RawPath = p, ""
-		r = r2
-	}
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	e.serve(rec, r)
-	e.mu.Lock()
-	e.requests = append(e.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: rec.status})
-	e.mu.Unlock()
-}
-
-// serve applies latency, authentication and faults, then routes.
-func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
-	e.mu.Lock()
-	latency := e.latency
-	e.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || token != e.opts.APIKey {
-		writeError(w, http.StatusUnauthorized, "unauthorized: pass a valid API key as 'Authorization: Bearer <key>'")
-		return
-	}
-	if f, ok := e.takeFault(r); ok {
-		writeError(w, f.Status, f.message())
-		return
-	}
-	if _, pattern := e.routes.Handler(r); pattern == "" {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
-		return
-	}
-	e.routes.ServeHTTP(w, r) // sets the path values Handler does not
-}
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.kit.ServeHTTP(w, r) }
 
 // Start serves the API on addr (empty means 127.0.0.1:0) and returns the base
 // URL to give clients, ending in BasePath.
-func (e *Emulator) Start(addr string) (string, error) {
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", fmt.Errorf("renderemu: listen: %w", err)
-	}
-	e.httpSrv = &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.httpSrv.Serve(l) }()
-	e.baseURL = "http://" + l.Addr().String() + BasePath
-	return e.baseURL, nil
-}
+func (e *Emulator) Start(addr string) (string, error) { return e.kit.Start(addr, e) }
 
 // URL returns the base URL Start returned, or "" before Start.
-func (e *Emulator) URL() string { return e.baseURL }
+func (e *Emulator) URL() string { return e.kit.URL() }
 
 // APIKey returns the bearer token the emulator accepts.
 func (e *Emulator) APIKey() string { return e.opts.APIKey }
 
 // Close stops serving if Start was called.
-func (e *Emulator) Close() error {
-	if e.httpSrv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return e.httpSrv.Shutdown(ctx)
-}
+func (e *Emulator) Close() error { return e.kit.Shutdown() }
 
 // now returns the emulator's clock reading in UTC.
 func (e *Emulator) now() time.Time { return e.opts.Now().UTC() }

@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 )
 
@@ -37,40 +36,7 @@ func newEnv(t *testing.T, opts renderemu.Options) *env {
 // call sends a request with the emulator's key and returns the status and raw body.
 func (e *env) call(t *testing.T, method, path string, body any) (int, []byte) {
 	t.Helper()
-	return send(t, method, e.base+path, renderemu.DefaultAPIKey, body)
-}
-
-func send(t *testing.T, method, url, key string, body any) (int, []byte) {
-	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, raw
+	return plugintest.Send(t, method, e.base+path, renderemu.DefaultAPIKey, body)
 }
 
 // decode unmarshals raw into a value of type T.
@@ -107,7 +73,7 @@ func TestAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			status, raw := send(t, "GET", e.base+"/services", tc.key, nil)
+			status, raw := plugintest.Send(t, "GET", e.base+"/services", tc.key, nil)
 			if status != tc.want {
 				t.Fatalf("status = %d, want %d", status, tc.want)
 			}
@@ -585,10 +551,10 @@ func TestStartServesOverTCP(t *testing.T) {
 	if !strings.HasSuffix(base, "/v1") || emu.URL() != base {
 		t.Errorf("base = %q, URL() = %q", base, emu.URL())
 	}
-	if status, raw := send(t, "GET", base+"/services", emu.APIKey(), nil); status != 200 || string(bytes.TrimSpace(raw)) != "[]" {
+	if status, raw := plugintest.Send(t, "GET", base+"/services", emu.APIKey(), nil); status != 200 || string(bytes.TrimSpace(raw)) != "[]" {
 		t.Errorf("GET /services = %d %s", status, raw)
 	}
-	if status, raw := send(t, "GET", base+"/nothing", emu.APIKey(), nil); status != 404 {
+	if status, raw := plugintest.Send(t, "GET", base+"/nothing", emu.APIKey(), nil); status != 404 {
 		t.Errorf("unknown route = %d", status)
 	} else {
 		wantRenderError(t, raw)

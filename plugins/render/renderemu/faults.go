@@ -4,62 +4,33 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
 )
 
-// Fault makes matching requests fail with an HTTP status instead of being served.
-type Fault struct {
-	// Status is the HTTP status to answer, e.g. 503 or 429.
-	Status int
-	// Times is how many matching requests fail; 0 means 1.
-	Times int
-	// Method limits the fault to one HTTP method; empty matches any.
-	Method string
-	// PathContains limits the fault to paths containing it; empty matches any.
-	PathContains string
-	// Message overrides the error message.
-	Message string
-}
-
-// message returns the error message for the fault.
-func (f Fault) message() string {
-	if f.Message != "" {
-		return f.Message
-	}
-	if f.Status == http.StatusTooManyRequests {
-		return "rate limit exceeded"
-	}
-	return strings.ToLower(http.StatusText(f.Status))
-}
+// Fault makes matching requests fail with an HTTP status instead of being
+// served; a fault without a message gets Render's wording for its status.
+type Fault = emukit.Fault
 
 // Request is one request the emulator answered, for assertions.
-type Request struct {
-	Method string
-	Path   string // without BasePath
-	Query  string
-	Status int
+type Request = emukit.Request
+
+// faultMessage is Render's wording for a fault's status.
+func faultMessage(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "rate limit exceeded"
+	}
+	return strings.ToLower(http.StatusText(status))
 }
 
 // InjectFault queues f; faults are consumed in the order they were added.
-func (e *Emulator) InjectFault(f Fault) {
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.faults = append(e.faults, f)
-}
+func (e *Emulator) InjectFault(f Fault) { e.kit.InjectFault(f) }
 
 // FailNext makes the next n requests, whatever they are, fail with status.
-func (e *Emulator) FailNext(n, status int) {
-	e.InjectFault(Fault{Status: status, Times: n})
-}
+func (e *Emulator) FailNext(n, status int) { e.kit.FailNext(n, status) }
 
 // SetLatency delays every response by d (0 turns it off).
-func (e *Emulator) SetLatency(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.latency = d
-}
+func (e *Emulator) SetLatency(d time.Duration) { e.kit.SetLatency(d) }
 
 // FailNextDeploys makes the next n deploys created end in build_failed.
 func (e *Emulator) FailNextDeploys(n int) {
@@ -79,43 +50,11 @@ func (e *Emulator) AnswerNextDeploysWithoutBody(n int) {
 
 // ClearFaults drops every queued fault, deploy failure and latency.
 func (e *Emulator) ClearFaults() {
+	e.kit.ClearFaults()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.faults, e.failDeploys, e.noBody, e.latency = nil, 0, 0, 0
-}
-
-// takeFault consumes one use of the first fault matching r.
-func (e *Emulator) takeFault(r *http.Request) (Fault, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := range e.faults {
-		f := &e.faults[i]
-		if (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.Contains(r.URL.Path, f.PathContains) {
-			got := *f
-			if f.Times--; f.Times == 0 {
-				e.faults = append(e.faults[:i], e.faults[i+1:]...)
-			}
-			return got, true
-		}
-	}
-	return Fault{}, false
+	e.failDeploys, e.noBody = 0, 0
 }
 
 // Requests returns every request answered so far, oldest first.
-func (e *Emulator) Requests() []Request {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]Request(nil), e.requests...)
-}
-
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-// WriteHeader records the status and passes it on.
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
+func (e *Emulator) Requests() []Request { return e.kit.Requests() }

@@ -10,18 +10,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-)
 
-// writeJSON writes v as the JSON body with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+	"github.com/alpha-orion/runbook/plugins/internal/emukit"
+)
 
 // writeError writes Render's error body: {"id", "message"}.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, apiError{ID: randomHex(8), Message: msg})
+	emukit.WriteJSON(w, status, apiError{ID: randomHex(8), Message: msg})
 }
 
 // findService returns the service named in the path or writes a 404; call with mu held.
@@ -142,7 +137,7 @@ func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
 	for _, id := range shown {
 		out = append(out, map[string]any{"cursor": cursorOf(id), "service": byID[id].view()})
 	}
-	writeJSON(w, http.StatusOK, out)
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // getService answers GET /services/{serviceId} with the service.
@@ -150,7 +145,7 @@ func (e *Emulator) getService(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if s, ok := e.findService(w, r); ok {
-		writeJSON(w, http.StatusOK, s.view())
+		emukit.WriteJSON(w, http.StatusOK, s.view())
 	}
 }
 
@@ -250,7 +245,7 @@ func (e *Emulator) createDeploy(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
-	writeJSON(w, http.StatusCreated, d.Deploy)
+	emukit.WriteJSON(w, http.StatusCreated, d.Deploy)
 }
 
 // newDeploy records a new deploy of s in status created; call with mu held.
@@ -330,7 +325,7 @@ func (e *Emulator) listDeploys(w http.ResponseWriter, r *http.Request) {
 	for _, id := range shown {
 		out = append(out, map[string]any{"cursor": cursorOf(id), "deploy": e.deploys[id].Deploy})
 	}
-	writeJSON(w, http.StatusOK, out)
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // getDeploy answers GET /services/{serviceId}/deploys/{deployId}, moving the
@@ -348,7 +343,7 @@ func (e *Emulator) getDeploy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.advance(d)
-	writeJSON(w, http.StatusOK, d.Deploy)
+	emukit.WriteJSON(w, http.StatusOK, d.Deploy)
 }
 
 // listEnvVars answers GET /services/{serviceId}/env-vars with [{"envVar", "cursor"}].
@@ -372,7 +367,7 @@ func (e *Emulator) listEnvVars(w http.ResponseWriter, r *http.Request) {
 	for _, k := range shown {
 		out = append(out, map[string]any{"envVar": EnvVar{Key: k, Value: s.env[k]}, "cursor": cursorOf(k)})
 	}
-	writeJSON(w, http.StatusOK, out)
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // getEnvVar answers GET /services/{serviceId}/env-vars/{envVarKey} with {key, value}.
@@ -389,7 +384,7 @@ func (e *Emulator) getEnvVar(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("environment variable %q not found", key))
 		return
 	}
-	writeJSON(w, http.StatusOK, EnvVar{Key: key, Value: v})
+	emukit.WriteJSON(w, http.StatusOK, EnvVar{Key: key, Value: v})
 }
 
 // putEnvVar answers PUT /services/{serviceId}/env-vars/{envVarKey}
@@ -408,7 +403,7 @@ func (e *Emulator) putEnvVar(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("envVarKey")
 	s.env[key] = value
 	s.UpdatedAt = e.now()
-	writeJSON(w, http.StatusOK, EnvVar{Key: key, Value: value})
+	emukit.WriteJSON(w, http.StatusOK, EnvVar{Key: key, Value: value})
 }
 
 // readValue reads {"value": "…"} or {"generateValue": true}, or writes a 400.
@@ -460,7 +455,7 @@ func (e *Emulator) listEnvGroups(w http.ResponseWriter, r *http.Request) {
 	for _, id := range shown {
 		out = append(out, byID[id].EnvGroupMeta)
 	}
-	writeJSON(w, http.StatusOK, out)
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // findGroup returns the env group named in the path or writes a 404; call with mu held.
@@ -480,7 +475,7 @@ func (e *Emulator) getEnvGroup(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if g, ok := e.findGroup(w, r); ok {
-		writeJSON(w, http.StatusOK, g.view())
+		emukit.WriteJSON(w, http.StatusOK, g.view())
 	}
 }
 
@@ -499,7 +494,7 @@ func (e *Emulator) putEnvGroupVar(w http.ResponseWriter, r *http.Request) {
 	}
 	g.env[r.PathValue("envVarKey")] = value
 	g.UpdatedAt = e.now()
-	writeJSON(w, http.StatusOK, g.view())
+	emukit.WriteJSON(w, http.StatusOK, g.view())
 }
 
 // view returns the service as the API shows it.

@@ -1,0 +1,96 @@
+package emukit
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Fault makes matching requests fail with an HTTP status instead of being served.
+type Fault struct {
+	// Status is the HTTP status to answer, e.g. 503, 429 or Neon's 423.
+	Status int
+	// Times is how many matching requests fail; 0 means 1.
+	Times int
+	// Method limits the fault to one HTTP method; empty matches any.
+	Method string
+	// PathContains limits the fault to paths containing it; empty matches any.
+	PathContains string
+	// Message overrides the error message.
+	Message string
+}
+
+// matches reports whether the fault applies to r.
+func (f Fault) matches(r *http.Request) bool {
+	return (f.Method == "" || strings.EqualFold(f.Method, r.Method)) && strings.Contains(r.URL.Path, f.PathContains)
+}
+
+// Request is one request an emulator answered, for assertions.
+type Request struct {
+	Method string
+	Path   string // without BasePath
+	Query  string
+	Status int
+}
+
+// InjectFault queues f; faults are consumed in the order they were added.
+func (k *Kit) InjectFault(f Fault) {
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.faults = append(k.faults, f)
+}
+
+// FailNext makes the next n requests, whatever they are, fail with status.
+func (k *Kit) FailNext(n, status int) {
+	k.InjectFault(Fault{Status: status, Times: n})
+}
+
+// SetLatency delays every response by d (0 turns it off).
+func (k *Kit) SetLatency(d time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.latency = d
+}
+
+// ClearFaults drops every queued fault and the latency.
+func (k *Kit) ClearFaults() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.faults, k.latency = nil, 0
+}
+
+// Requests returns every request answered so far, oldest first.
+func (k *Kit) Requests() []Request {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Request(nil), k.requests...)
+}
+
+// takeFault consumes one use of the first fault matching r.
+func (k *Kit) takeFault(r *http.Request) (Fault, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for i := range k.faults {
+		f := &k.faults[i]
+		if f.matches(r) {
+			got := *f
+			if f.Times--; f.Times == 0 {
+				k.faults = append(k.faults[:i], k.faults[i+1:]...)
+			}
+			return got, true
+		}
+	}
+	return Fault{}, false
+}
+
+// message returns the error message for f: its own, or the provider's
+// wording for its status.
+func (k *Kit) message(f Fault) string {
+	if f.Message != "" {
+		return f.Message
+	}
+	return k.opts.FaultMessage(f.Status)
+}
