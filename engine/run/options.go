@@ -7,7 +7,6 @@ package run
 import (
 	"context"
 	"errors"
-	"io"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
@@ -73,8 +72,6 @@ type Options struct {
 	// Now and Sleep are the clock; nil means the real one.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Log receives human-readable progress lines (also sent to Observe as events).
-	Log io.Writer
 }
 
 // DefaultConcurrency is the number of steps run at once when the runbook does not say.

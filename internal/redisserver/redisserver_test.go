@@ -91,6 +91,9 @@ func TestNotInstalled(t *testing.T) {
 func TestBadBinary(t *testing.T) {
 	t.Parallel()
 	if _, err := redisserver.FindBinary(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server is not installed (CI=true: a skipped test would hide a hole)")
+		}
 		t.Skip("redis-server is not installed")
 	}
 	// /bin/false starts and exits at once: the error says so.
