@@ -10,6 +10,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/plugins/contract/chain"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -83,13 +84,13 @@ func TestEmergency(t *testing.T) {
 	// custom error decoded from the ABI.
 	n := f.nonce(owner.Address)
 	r = f.exec("call", call("pause"), "run-1/pause-again")
-	wantKind(t, r.err, sdk.KindConflict, "pause()", addr, "reverted: EnforcedPause()", "nothing was sent")
+	plugintest.WantKind(t, r.err, sdk.KindConflict, "pause()", addr, "reverted: EnforcedPause()", "nothing was sent")
 	if f.nonce(owner.Address) != n {
 		t.Errorf("a reverting pause sent a transaction")
 	}
 	// A second withdraw has nothing left: the contract's own error.
 	r = f.exec("call", call("withdraw", multisig.Hex()), "run-1/withdraw-again")
-	wantKind(t, r.err, sdk.KindConflict, "NothingToWithdraw()")
+	plugintest.WantKind(t, r.err, sdk.KindConflict, "NothingToWithdraw()")
 
 	// Deploy the fix, and check it is the fixed one.
 	v2 := f.must("deploy", map[string]any{"artifact": v2Artifact, "args": []any{owner.Address.Hex()}, "confirmations": 2}, "run-1/deploy-fix")
@@ -245,19 +246,19 @@ func TestFaults(t *testing.T) {
 	t.Run("unfunded signer", func(t *testing.T) {
 		g := newFixture(t, c, broke, nil)
 		r := g.exec("call", pause(brokeOwned), "k")
-		wantKind(t, r.err, sdk.KindPermanent, "insufficient funds", broke.Address.Hex(), "has 0 ether (0 wei)", "nothing was sent")
+		plugintest.WantKind(t, r.err, sdk.KindPermanent, "insufficient funds", broke.Address.Hex(), "has 0 ether (0 wei)", "nothing was sent")
 	})
 	t.Run("not the owner", func(t *testing.T) {
 		g := newFixture(t, c, stranger, nil)
 		r := g.exec("call", pause(owned), "k")
-		wantKind(t, r.err, sdk.KindPermissionDenied, "OwnableUnauthorizedAccount("+stranger.Address.Hex()+")")
+		plugintest.WantKind(t, r.err, sdk.KindPermissionDenied, "OwnableUnauthorizedAccount("+stranger.Address.Hex()+")")
 	})
 	t.Run("wrong chain id", func(t *testing.T) {
 		g := newFixture(t, c, owner, map[string]any{"chain_id": 1})
 		n := g.nonce(owner.Address)
 		for _, action := range []string{"call", "read"} {
 			r := g.exec(action, pause(owned), "k")
-			wantKind(t, r.err, sdk.KindBadInput, "wrong chain", "chain id 1337", "chain_id is 1")
+			plugintest.WantKind(t, r.err, sdk.KindBadInput, "wrong chain", "chain id 1337", "chain_id is 1")
 		}
 		if g.nonce(owner.Address) != n {
 			t.Errorf("a transaction was sent to the wrong chain")
@@ -265,25 +266,25 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("unreachable node", func(t *testing.T) {
 		g := newFixture(t, c, owner, map[string]any{"rpc_url": "http://127.0.0.1:1/v3/canary-api-key"})
-		g.secrets = append(g.secrets, "canary-api-key")
+		g.secrets.Add("canary-api-key")
 		for _, action := range []string{"call", "read"} {
 			r := g.exec(action, pause(owned), "k")
-			wantKind(t, r.err, sdk.KindRetryable, "connection refused")
+			plugintest.WantKind(t, r.err, sdk.KindRetryable, "connection refused")
 		}
 		r := g.exec("balance", map[string]any{"address": owner.Address.Hex()}, "")
-		wantKind(t, r.err, sdk.KindRetryable, "127.0.0.1:1")
+		plugintest.WantKind(t, r.err, sdk.KindRetryable, "127.0.0.1:1")
 	})
 	t.Run("no contract", func(t *testing.T) {
 		g := newFixture(t, c, owner, nil)
 		r := g.exec("call", pause(stranger.Address), "k")
-		wantKind(t, r.err, sdk.KindNotFound, "no contract at "+stranger.Address.Hex())
+		plugintest.WantKind(t, r.err, sdk.KindNotFound, "no contract at "+stranger.Address.Hex())
 		r = g.exec("read", map[string]any{"address": stranger.Address.Hex(), "abi": v1Artifact, "method": "paused"}, "")
-		wantKind(t, r.err, sdk.KindNotFound, "no contract")
+		plugintest.WantKind(t, r.err, sdk.KindNotFound, "no contract")
 	})
 	t.Run("no signer", func(t *testing.T) {
 		g := newFixture(t, c, nil, nil)
 		r := g.exec("call", pause(owned), "k")
-		wantKind(t, r.err, sdk.KindUnauthenticated, g.keyEnv)
+		plugintest.WantKind(t, r.err, sdk.KindUnauthenticated, g.keyEnv)
 		// Reading needs no signer.
 		if got := g.must("read", map[string]any{"address": owned.Hex(), "abi": v1Artifact, "method": "paused"}, ""); got["result"] != false {
 			t.Fatalf("paused() = %v", got)
@@ -297,10 +298,10 @@ func TestFaults(t *testing.T) {
 		if err := os.WriteFile(bad, []byte("0x"+h[:63]+"g\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		g.secrets = append(g.secrets, h[:63], h[8:40])
+		g.secrets.Add(h[:63], h[8:40])
 		os.Setenv(g.keyEnv, bad)
 		r := g.exec("call", pause(owned), "k")
-		wantKind(t, r.err, sdk.KindUnauthenticated, "bad.key", "neither a private key")
+		plugintest.WantKind(t, r.err, sdk.KindUnauthenticated, "bad.key", "neither a private key")
 	})
 	t.Run("keystore", func(t *testing.T) {
 		g := newFixture(t, c, nil, nil)
@@ -309,19 +310,19 @@ func TestFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		g.secret(ks)
-		g.secrets = append(g.secrets, "correct horse")
+		g.secrets.Add("correct horse")
 		own, err := c.DeployArtifact(ctx, v1Artifact, ks.Address)
 		if err != nil {
 			t.Fatal(err)
 		}
 		os.Setenv(g.keyEnv, ks.KeyFile)
 		r := g.exec("call", pause(own), "k")
-		wantKind(t, r.err, sdk.KindUnauthenticated, g.passEnv)
+		plugintest.WantKind(t, r.err, sdk.KindUnauthenticated, g.passEnv)
 
 		os.Setenv(g.passEnv, "wrong")
 		g.start()
 		r = g.exec("call", pause(own), "k")
-		wantKind(t, r.err, sdk.KindUnauthenticated, "does not open it")
+		plugintest.WantKind(t, r.err, sdk.KindUnauthenticated, "does not open it")
 
 		os.Setenv(g.passEnv, "correct horse")
 		g.start()
@@ -371,9 +372,9 @@ func TestBadInputs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.plan(tc.action, tc.in)
-			wantKind(t, err, sdk.KindBadInput, tc.words...)
+			plugintest.WantKind(t, err, sdk.KindBadInput, tc.words...)
 			r := f.exec(tc.action, tc.in, "k-"+tc.name)
-			wantKind(t, r.err, sdk.KindBadInput, tc.words...)
+			plugintest.WantKind(t, r.err, sdk.KindBadInput, tc.words...)
 		})
 	}
 
@@ -388,22 +389,11 @@ func TestBadInputs(t *testing.T) {
 func TestExampleRunbookLintsClean(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join("testdata", "contract-emergency.yaml")
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags := lint.Bytes(path, src, testCatalog)
-	if e, w := diags.Count(); e+w > 0 {
-		t.Fatalf("%d errors, %d warnings:\n%v", e, w, diags.Err())
-	}
-	literal := strings.Replace(string(src), "${{ secrets.ETH_RPC_URL }}", "https://mainnet.example/v3/KEY", 1)
-	_, diags = lint.Bytes(path, []byte(literal), testCatalog)
-	if e, _ := diags.Count(); e == 0 || !strings.Contains(diags.Err().Error(), "rpc_url") {
-		t.Errorf("a literal rpc_url lints clean: %v", diags.Err())
-	}
+	src := plugintest.LintsClean(t, testCatalog, path)
+	plugintest.RefusesLiteral(t, testCatalog, path, src, "${{ secrets.ETH_RPC_URL }}", "https://mainnet.example/v3/KEY", "rpc_url")
 	// Without confirm, the destructive steps are flagged.
 	unconfirmed := strings.ReplaceAll(string(src), "confirm:", "name:")
-	_, diags = lint.Bytes(path, []byte(unconfirmed), testCatalog)
+	_, diags := lint.Bytes(path, []byte(unconfirmed), testCatalog)
 	if _, w := diags.Count(); w < 3 {
 		t.Errorf("destructive steps without confirm: %d warnings, want 3:\n%v", w, diags.Err())
 	}
@@ -428,7 +418,7 @@ func TestRevertedOnChain(t *testing.T) {
 	}
 	pause := map[string]any{"address": addr.Hex(), "abi": v1Artifact, "method": "pause", "gas_limit": 23000}
 	r := f.exec("call", pause, "run-3/out-of-gas")
-	wantKind(t, r.err, sdk.KindPermanent, "reverted in block", "ran out of gas", "gas limit 23000")
+	plugintest.WantKind(t, r.err, sdk.KindPermanent, "reverted in block", "ran out of gas", "gas limit 23000")
 	if rec := f.reconcile(context.Background(), "call", pause, "run-3/out-of-gas"); rec.State != sdk.NotApplied {
 		t.Errorf("Reconcile of a reverted transaction = %s, want not_applied", rec.State)
 	}
@@ -436,7 +426,7 @@ func TestRevertedOnChain(t *testing.T) {
 	pause["gas_limit"] = 100000
 	f.must("call", pause, "run-3/pause")
 	r = f.exec("call", pause, "run-3/pause-again")
-	wantKind(t, r.err, sdk.KindConflict, "reverted in block", "EnforcedPause()")
+	plugintest.WantKind(t, r.err, sdk.KindConflict, "reverted in block", "EnforcedPause()")
 	if strings.Contains(r.err.Error(), "nothing was sent") {
 		t.Errorf("a mined transaction is reported as not sent: %v", r.err)
 	}
@@ -444,7 +434,7 @@ func TestRevertedOnChain(t *testing.T) {
 	// reverts again, since the contract is still paused).
 	n := f.nonce(owner.Address)
 	r = f.exec("call", pause, "run-3/pause-again")
-	wantKind(t, r.err, sdk.KindConflict, "EnforcedPause()")
+	plugintest.WantKind(t, r.err, sdk.KindConflict, "EnforcedPause()")
 	if !strings.Contains(r.log(), "reverted in block") || f.nonce(owner.Address) != n+1 {
 		t.Errorf("retry of a reverted step: nonce %d -> %d, log:\n%s", n, f.nonce(owner.Address), r.log())
 	}

@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/alpha-orion/runbook/plugins/contract"
 	"github.com/alpha-orion/runbook/plugins/contract/chain"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -28,13 +28,7 @@ import (
 // runbook binary serves its built-ins: every action test goes through a
 // real plugin process talking JSON-RPC over HTTP to a simulated chain.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{contract.Name: contract.New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
+	plugintest.ServeIfPlugin(map[string]func() sdk.Plugin{contract.Name: contract.New})
 	code := m.Run()
 	plugin.CleanupClients()
 	if shared != nil {
@@ -81,8 +75,8 @@ type fixture struct {
 	dir     string
 	conf    map[string]any
 	mgr     *host.Manager
-	hostLog *syncBuffer
-	secrets []string // values that must never be printed
+	hostLog *plugintest.Buffer
+	secrets plugintest.Canaries // values that must never be printed
 	keyEnv  string
 	passEnv string
 }
@@ -119,7 +113,7 @@ func (f *fixture) useSigner(s *chain.Signer) {
 // secret adds s's private key, in every spelling, to the canaries.
 func (f *fixture) secret(s *chain.Signer) {
 	h := hex.EncodeToString(crypto.FromECDSA(s.Key))
-	f.secrets = append(f.secrets, h, strings.ToUpper(h))
+	f.secrets.Add(h, strings.ToUpper(h))
 }
 
 // start starts a new manager (so a new plugin process on first use),
@@ -132,7 +126,7 @@ func (f *fixture) start() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.hostLog = &syncBuffer{}
+	f.hostLog = &plugintest.Buffer{}
 	f.mgr = host.New(host.Options{Executable: exe, Builtins: []string{contract.Name},
 		Config: map[string]map[string]any{contract.Name: f.conf}, Catalog: testCatalog, Log: f.hostLog})
 	m := f.mgr
@@ -205,13 +199,7 @@ func (f *fixture) noLeaks(r result) {
 	if r.err != nil {
 		texts = append(texts, r.err.Error())
 	}
-	for _, s := range f.secrets {
-		for _, text := range texts {
-			if strings.Contains(text, s) {
-				f.t.Fatalf("a private key leaked: %s", text)
-			}
-		}
-	}
+	f.secrets.Check(f.t, texts...)
 }
 
 // signer makes a fresh signer with its key file in the fixture's folder.
@@ -233,38 +221,4 @@ func (f *fixture) nonce(addr common.Address) uint64 {
 		f.t.Fatal(err)
 	}
 	return n
-}
-
-// wantKind fails the test unless err has kind and mentions each of words.
-func wantKind(t *testing.T, err error, kind sdk.Kind, words ...string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want %s", kind)
-	}
-	if got := sdk.KindOf(err); got != kind {
-		t.Errorf("kind = %s, want %s (%v)", got, kind, err)
-	}
-	for _, w := range words {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not mention %q", err, w)
-		}
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the host's concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -3,33 +3,22 @@ package dnscheck
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/plugins/dnscheck/dnsserver"
-	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
-	"github.com/hashicorp/go-plugin"
 )
 
 // The test binary serves the plugin when the host re-executes it, so every
 // action test below goes through a real plugin process.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{Name: New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	code := m.Run()
-	plugin.CleanupClients()
-	os.Exit(code)
+	plugintest.ServeOrRun(m, map[string]func() sdk.Plugin{Name: New})
 }
 
 var testCatalog = catalog.MustNew(Spec)
@@ -54,9 +43,11 @@ var zone = map[string][]string{
 }
 
 // fixture is a local DNS server and a plugin process configured to ask it.
+// check calls the manager itself, not Harness.Exec: TestCheck calls it from
+// parallel subtests, and the harness reports to the test that started it.
 type fixture struct {
+	*plugintest.Harness
 	srv *dnsserver.Server
-	mgr *host.Manager
 }
 
 func newFixture(t *testing.T, cfg map[string]any) *fixture {
@@ -67,19 +58,16 @@ func newFixture(t *testing.T, cfg map[string]any) *fixture {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	conf := map[string]any{"resolver": srv.Addr(), "timeout": "2s"}
-	for k, v := range cfg {
-		conf[k] = v
-	}
-	mgr := host.New(host.Options{Builtins: []string{Name}, Config: map[string]map[string]any{Name: conf}, Catalog: testCatalog})
-	t.Cleanup(func() { _ = mgr.Close() })
-	return &fixture{srv: srv, mgr: mgr}
+	maps.Copy(conf, cfg)
+	h := plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: conf})
+	return &fixture{Harness: h, srv: srv}
 }
 
 func (f *fixture) check(t *testing.T, in map[string]any) (map[string]any, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return f.mgr.Execute(ctx, Name, sdk.Request{RunID: "r1", StepID: "verify", Action: "check", Inputs: in, Attempt: 1}, nil)
+	return f.Mgr.Execute(ctx, Name, sdk.Request{RunID: "r1", StepID: "verify", Action: "check", Inputs: in, Attempt: 1}, nil)
 }
 
 func TestCheck(t *testing.T) {
@@ -143,14 +131,7 @@ func TestCheck(t *testing.T) {
 			t.Parallel()
 			out, err := f.check(t, tt.in)
 			if tt.kind != "" {
-				if got := sdk.KindOf(err); got != tt.kind {
-					t.Fatalf("kind = %q, want %q (err %v, out %v)", got, tt.kind, err, out)
-				}
-				for _, m := range tt.msg {
-					if !strings.Contains(err.Error(), m) {
-						t.Errorf("error %q does not say %q", err, m)
-					}
-				}
+				plugintest.WantKind(t, err, tt.kind, tt.msg...)
 				return
 			}
 			if err != nil {
@@ -270,7 +251,7 @@ func TestPlanAndReconcile(t *testing.T) {
 	ctx := context.Background()
 	req := sdk.Request{RunID: "r1", StepID: "verify", Action: "check", IdempotencyKey: "k",
 		Inputs: map[string]any{"name": "api.alpha-orion.com", "type": "CNAME", "expect": "user-api-frankfurt.onrender.com"}}
-	plan, err := f.mgr.Plan(ctx, Name, req)
+	plan, err := f.Mgr.Plan(ctx, Name, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +259,7 @@ func TestPlanAndReconcile(t *testing.T) {
 	if plan.Summary != want {
 		t.Fatalf("plan = %q, want %q", plan.Summary, want)
 	}
-	rec, err := f.mgr.Reconcile(ctx, Name, req)
+	rec, err := f.Mgr.Reconcile(ctx, Name, req)
 	if err != nil || rec.State != sdk.NotApplied {
 		t.Fatalf("Reconcile = %v, %v; want not_applied", rec.State, err)
 	}
@@ -286,12 +267,5 @@ func TestPlanAndReconcile(t *testing.T) {
 
 func TestExampleRunbookLints(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("testdata/verify-dns.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags := lint.Bytes("verify-dns.yaml", src, testCatalog)
-	if len(diags) > 0 {
-		t.Fatalf("example runbook does not lint clean:\n%v", diags.Err())
-	}
+	plugintest.LintsClean(t, testCatalog, "testdata/verify-dns.yaml")
 }

@@ -19,15 +19,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/plugins/gcs"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 )
@@ -36,14 +35,7 @@ import (
 // action below runs in a plugin process of its own and reaches the fake GCS
 // over HTTP, as it would reach the real one.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{gcs.Name: gcs.New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	plugintest.ServeOrRun(m, map[string]func() sdk.Plugin{gcs.Name: gcs.New})
 }
 
 const bucket = "alpha-orion-backups"
@@ -95,15 +87,12 @@ func newFake(t *testing.T) *fakestorage.Server {
 type pluginHost struct {
 	t   *testing.T
 	mgr *host.Manager
-	mu  sync.Mutex
-	log []string
 }
 
 func newHost(t *testing.T, config map[string]any) *pluginHost {
 	t.Helper()
-	mgr := host.New(host.Options{Builtins: []string{gcs.Name}, Config: map[string]map[string]any{gcs.Name: config}, Catalog: testCatalog})
-	t.Cleanup(func() { mgr.Close() })
-	return &pluginHost{t: t, mgr: mgr}
+	h := plugintest.Start(t, plugintest.Options{Name: gcs.Name, Catalog: testCatalog, Config: config})
+	return &pluginHost{t: t, mgr: h.Mgr}
 }
 
 // hostFor configures the plugin for the fake through base_url.
@@ -120,8 +109,7 @@ func (h *pluginHost) run(action string, in map[string]any) (map[string]any, erro
 func (h *pluginHost) runKey(action string, in map[string]any, key string) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return h.mgr.Execute(ctx, gcs.Name, sdk.Request{RunID: "run-1", StepID: action, Action: action, Inputs: in, IdempotencyKey: key, Attempt: 1},
-		func(l sdk.LogLine) { h.mu.Lock(); h.log = append(h.log, l.Message); h.mu.Unlock() })
+	return h.mgr.Execute(ctx, gcs.Name, sdk.Request{RunID: "run-1", StepID: action, Action: action, Inputs: in, IdempotencyKey: key, Attempt: 1}, nil)
 }
 
 func (h *pluginHost) must(action string, in map[string]any) map[string]any {
@@ -131,16 +119,6 @@ func (h *pluginHost) must(action string, in map[string]any) map[string]any {
 		h.t.Fatalf("%s: %v", action, err)
 	}
 	return out
-}
-
-func wantKind(t *testing.T, err error, want sdk.Kind, msg string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want a %s error, got success", want)
-	}
-	if got := sdk.KindOf(err); got != want || !strings.Contains(err.Error(), msg) {
-		t.Fatalf("error = %s %q, want %s containing %q", got, err, want, msg)
-	}
 }
 
 func crcOf(b []byte) string {
@@ -184,11 +162,11 @@ func TestFindNewest(t *testing.T) {
 		t.Fatalf("updated = %v, want %v", got, day(20))
 	}
 	_, err := h.run("find_newest", map[string]any{"prefix": "monthly/"})
-	wantKind(t, err, sdk.KindNotFound, `no object in gs://alpha-orion-backups matches prefix "monthly/"`)
+	plugintest.WantKind(t, err, sdk.KindNotFound, `no object in gs://alpha-orion-backups matches prefix "monthly/"`)
 	_, err = h.run("find_newest", map[string]any{"bucket": "empty-bucket"})
-	wantKind(t, err, sdk.KindNotFound, "no object in gs://empty-bucket")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "no object in gs://empty-bucket")
 	_, err = h.run("find_newest", map[string]any{"bucket": "alpha-orion-backupz", "prefix": "nightly/"})
-	wantKind(t, err, sdk.KindNotFound, `bucket "alpha-orion-backupz" does not exist`)
+	plugintest.WantKind(t, err, sdk.KindNotFound, `bucket "alpha-orion-backupz" does not exist`)
 }
 
 // TestEmulatorHostEnv: STORAGE_EMULATOR_HOST alone points the plugin at the
@@ -270,7 +248,7 @@ func TestDownload(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.run("download", tt.in)
-			wantKind(t, err, tt.kind, tt.msg)
+			plugintest.WantKind(t, err, tt.kind, tt.msg)
 		})
 	}
 }
@@ -321,7 +299,7 @@ func TestDownloadCorrupt(t *testing.T) {
 			}
 			dir := t.TempDir()
 			_, err := h.run("download", map[string]any{"object": name, "path": filepath.Join(dir, "b.sql")})
-			wantKind(t, err, sdk.KindPermanent, tt.msg)
+			plugintest.WantKind(t, err, sdk.KindPermanent, tt.msg)
 			if !strings.Contains(err.Error(), "partial file was removed") {
 				t.Fatalf("error = %v", err)
 			}
@@ -363,7 +341,7 @@ func TestDownloadTruncated(t *testing.T) {
 	h := newHost(t, map[string]any{"bucket": bucket, "base_url": "http://" + l.Addr().String()})
 	dir := t.TempDir()
 	_, err = h.run("download", map[string]any{"object": "nightly/2024-05-20.sql", "path": filepath.Join(dir, "b.sql")})
-	wantKind(t, err, sdk.KindPermanent, "truncated")
+	plugintest.WantKind(t, err, sdk.KindPermanent, "truncated")
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("a failed download left %v", entries)
 	}
@@ -400,11 +378,11 @@ func TestUpload(t *testing.T) {
 		t.Fatalf("find_newest after upload = %v", n["object"])
 	}
 	_, err = h.run("upload", map[string]any{"object": name, "path": file, "if_absent": true})
-	wantKind(t, err, sdk.KindConflict, "gs://alpha-orion-backups/"+name)
+	plugintest.WantKind(t, err, sdk.KindConflict, "gs://alpha-orion-backups/"+name)
 	_, err = h.run("upload", map[string]any{"object": name, "path": filepath.Join(t.TempDir(), "missing.sql")})
-	wantKind(t, err, sdk.KindNotFound, "does not exist")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "does not exist")
 	_, err = h.run("upload", map[string]any{"bucket": "nope-bucket", "object": name, "path": file})
-	wantKind(t, err, sdk.KindNotFound, "nope-bucket")
+	plugintest.WantKind(t, err, sdk.KindNotFound, "nope-bucket")
 	if err := os.WriteFile(file, []byte("changed"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +404,7 @@ func TestUnreachable(t *testing.T) {
 	h := newHost(t, map[string]any{"bucket": bucket, "base_url": "http://" + addr})
 	start := time.Now()
 	_, err = h.run("find_newest", map[string]any{"prefix": "nightly/"})
-	wantKind(t, err, sdk.KindRetryable, "connection refused")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "connection refused")
 	if d := time.Since(start); d > 15*time.Second {
 		t.Fatalf("took %s", d)
 	}
@@ -441,25 +419,13 @@ func TestPlanAndConfig(t *testing.T) {
 	}
 	bad := newHost(t, map[string]any{"base_url": "ftp://x"})
 	_, err = bad.run("find_newest", map[string]any{"bucket": bucket})
-	wantKind(t, err, sdk.KindBadInput, "base_url")
+	plugintest.WantKind(t, err, sdk.KindBadInput, "base_url")
 	none := newHost(t, map[string]any{"base_url": srv.URL()})
 	_, err = none.run("find_newest", nil)
-	wantKind(t, err, sdk.KindBadInput, "no bucket")
+	plugintest.WantKind(t, err, sdk.KindBadInput, "no bucket")
 }
 
 // TestExampleRunbooks: the runbooks in testdata lint clean, warnings included.
 func TestExampleRunbooks(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.yaml")
-	if len(files) == 0 {
-		t.Fatal("no example runbooks")
-	}
-	for _, f := range files {
-		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, diags := lint.Bytes(f, src, testCatalog); len(diags) > 0 {
-			t.Errorf("%s:\n%s", f, diags.Err())
-		}
-	}
+	plugintest.ExamplesLintClean(t, testCatalog, "testdata/*.yaml")
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,25 +15,14 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/engine/lint"
-	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
-	"github.com/hashicorp/go-plugin"
 )
 
 // The test binary serves the plugin when the host re-executes it, so every
 // action test below goes through a real plugin process.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{Name: New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	code := m.Run()
-	plugin.CleanupClients()
-	os.Exit(code)
+	plugintest.ServeOrRun(m, map[string]func() sdk.Plugin{Name: New})
 }
 
 var testCatalog = catalog.MustNew(Spec)
@@ -97,25 +85,25 @@ func newService(t *testing.T, tls bool) *service {
 	return s
 }
 
-// fixture is a plugin process with the given configuration.
+// fixture is a plugin process with the given configuration. check calls
+// the manager itself, not Harness.Exec: TestCheck calls it from parallel
+// subtests, and the harness reports to the test that started it.
 type fixture struct {
-	mgr  *host.Manager
+	*plugintest.Harness
 	mu   sync.Mutex
 	logs []string
 }
 
 func newFixture(t *testing.T, cfg map[string]any) *fixture {
 	t.Helper()
-	mgr := host.New(host.Options{Builtins: []string{Name}, Config: map[string]map[string]any{Name: cfg}, Catalog: testCatalog})
-	t.Cleanup(func() { _ = mgr.Close() })
-	return &fixture{mgr: mgr}
+	return &fixture{Harness: plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: cfg})}
 }
 
 func (f *fixture) check(t *testing.T, in map[string]any) (map[string]any, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return f.mgr.Execute(ctx, Name, sdk.Request{RunID: "r1", StepID: "health", Action: "check", Inputs: in, Attempt: 1}, func(l sdk.LogLine) {
+	return f.Mgr.Execute(ctx, Name, sdk.Request{RunID: "r1", StepID: "health", Action: "check", Inputs: in, Attempt: 1}, func(l sdk.LogLine) {
 		f.mu.Lock()
 		f.logs = append(f.logs, l.Message)
 		f.mu.Unlock()
@@ -165,14 +153,7 @@ func TestCheck(t *testing.T) {
 			t.Parallel()
 			out, err := f.check(t, tt.in)
 			if tt.kind != "" {
-				if got := sdk.KindOf(err); got != tt.kind {
-					t.Fatalf("kind = %q, want %q (err %v)", got, tt.kind, err)
-				}
-				for _, m := range tt.msg {
-					if !strings.Contains(err.Error(), m) {
-						t.Errorf("error %q does not say %q", err, m)
-					}
-				}
+				plugintest.WantKind(t, err, tt.kind, tt.msg...)
 				return
 			}
 			if err != nil {
@@ -305,14 +286,14 @@ func TestTLS(t *testing.T) {
 func TestPlan(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, map[string]any{"base_url": "https://api.alpha-orion.com"})
-	plan, err := f.mgr.Plan(context.Background(), Name, sdk.Request{Action: "check", Inputs: map[string]any{"url": "/health", "expect_status": []any{200, "3xx"}}})
+	plan, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: "check", Inputs: map[string]any{"url": "/health", "expect_status": []any{200, "3xx"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "would send GET https://api.alpha-orion.com/health and expect 200 or 3xx"; plan.Summary != want {
 		t.Fatalf("plan = %q, want %q", plan.Summary, want)
 	}
-	_, err = f.mgr.Plan(context.Background(), Name, sdk.Request{Action: "check", Inputs: map[string]any{"url": "health"}})
+	_, err = f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: "check", Inputs: map[string]any{"url": "health"}})
 	if err != nil {
 		t.Fatalf("relative without a leading slash: %v", err)
 	}
@@ -369,12 +350,5 @@ func TestParseStatus(t *testing.T) {
 
 func TestExampleRunbookLints(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("testdata/health-after-restart.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags := lint.Bytes("health-after-restart.yaml", src, testCatalog)
-	if len(diags) > 0 {
-		t.Fatalf("example runbook does not lint clean:\n%v", diags.Err())
-	}
+	plugintest.LintsClean(t, testCatalog, "testdata/health-after-restart.yaml")
 }

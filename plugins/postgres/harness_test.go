@@ -16,6 +16,7 @@ import (
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
 	"github.com/alpha-orion/runbook/plugins/gcs"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/postgres"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
@@ -23,15 +24,7 @@ import (
 // The test binary serves the plugins when the host re-executes it, so every
 // action below runs in a plugin process of its own, as in production.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{
-		postgres.Name: postgres.New, gcs.Name: gcs.New,
-	}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
+	plugintest.ServeIfPlugin(map[string]func() sdk.Plugin{postgres.Name: postgres.New, gcs.Name: gcs.New})
 	// Each test's Manager kills its plugins when the test ends; Main stops
 	// the shared PostgreSQL server and exits.
 	pgtest.Main(m)
@@ -112,17 +105,6 @@ func (h *pluginHost) allLogs() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return strings.Join(h.logs, "\n")
-}
-
-// wantKind fails unless err has kind want.
-func wantKind(t *testing.T, err error, want sdk.Kind) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("want a %s error, got success", want)
-	}
-	if got := sdk.KindOf(err); got != want {
-		t.Fatalf("error kind = %s, want %s: %v", got, want, err)
-	}
 }
 
 // seed creates the application's tables in db with n users and 2n orders,

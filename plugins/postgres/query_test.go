@@ -9,6 +9,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/eval"
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -130,7 +131,7 @@ func TestQueryArgsAndLimits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := h.run("postgres.query", tt.inputs)
-			wantKind(t, err, tt.kind)
+			plugintest.WantKind(t, err, tt.kind)
 			if !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), "postgres: query on postgres://") {
 				t.Fatalf("error %q lacks %q or its context", err, tt.msg)
 			}
@@ -157,7 +158,7 @@ func TestExec(t *testing.T) {
 	}
 	// Several statements run as one implicit transaction: all or nothing.
 	_, err := h.run("postgres.exec", map[string]any{"sql": "insert into audit values (4); insert into audit values ('x')"})
-	wantKind(t, err, sdk.KindPermanent)
+	plugintest.WantKind(t, err, sdk.KindPermanent)
 	out = h.must("postgres.query", map[string]any{"sql": "select count(*) as n from audit"})
 	if n := out["rows"].([]any)[0].(map[string]any)["n"]; n != 3 {
 		t.Fatalf("after a failed batch audit has %v rows, want 3", n)
@@ -184,7 +185,7 @@ func TestPingAndWaitReady(t *testing.T) {
 	}
 	start := time.Now()
 	_, err := h.run("postgres.wait_ready", map[string]any{"url": closedURL(t, "secret"), "timeout": "1s", "interval": "100ms"})
-	wantKind(t, err, sdk.KindRetryable)
+	plugintest.WantKind(t, err, sdk.KindRetryable)
 	if !strings.Contains(err.Error(), "not ready after 1s") || time.Since(start) > 5*time.Second {
 		t.Fatalf("wait_ready on a closed port: %v after %s", err, time.Since(start))
 	}
@@ -212,7 +213,7 @@ func TestCreateDatabase(t *testing.T) {
 		t.Fatalf("reconcile after = %v, %v", rec, err)
 	}
 	_, err = h.run("postgres.create_database", map[string]any{"name": name + "_x", "owner": "no_such_role"})
-	wantKind(t, err, sdk.KindBadInput)
+	plugintest.WantKind(t, err, sdk.KindBadInput)
 }
 
 // TestUnreachable: a refused connection is retryable for every action, and
@@ -238,7 +239,7 @@ func TestUnreachable(t *testing.T) {
 				in[k] = v
 			}
 			_, err := h.run("postgres."+tt.action, in)
-			wantKind(t, err, sdk.KindRetryable)
+			plugintest.WantKind(t, err, sdk.KindRetryable)
 			if strings.Contains(err.Error(), canary) || !strings.Contains(err.Error(), "connection refused") {
 				t.Fatalf("error = %v", err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -78,7 +79,7 @@ func TestRestoreClean(t *testing.T) {
 	h.must("postgres.restore_dump", map[string]any{"file": dump})
 	h.must("postgres.exec", map[string]any{"sql": "delete from orders; insert into users (email, created_at) values ('extra@example.com', now())"})
 	_, err := h.run("postgres.restore_dump", map[string]any{"file": dump})
-	wantKind(t, err, sdk.KindPermanent) // the tables exist already
+	plugintest.WantKind(t, err, sdk.KindPermanent) // the tables exist already
 	if !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("error = %v", err)
 	}
@@ -132,7 +133,7 @@ func TestRestoreFailuresChangeNothing(t *testing.T) {
 				in[k] = v
 			}
 			_, err := h.run("postgres.restore_dump", in)
-			wantKind(t, err, tt.kind)
+			plugintest.WantKind(t, err, tt.kind)
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("error lacks %q: %v", tt.msg, err)
 			}
@@ -149,7 +150,7 @@ func TestRestoreFailuresChangeNothing(t *testing.T) {
 		_, db := pgtest.NewDatabase(t)
 		h := newHost(t, map[string]map[string]any{"postgres": {"url": srv.URL(db)}})
 		_, err := h.run("postgres.restore_dump", map[string]any{"file": filepath.Join(t.TempDir(), "nope.sql")})
-		wantKind(t, err, sdk.KindNotFound)
+		plugintest.WantKind(t, err, sdk.KindNotFound)
 	})
 }
 
@@ -189,7 +190,7 @@ func TestRestoreReconcile(t *testing.T) {
 	}
 	// A failed restore leaves no marker: provably not applied.
 	_, err = h.runKey("postgres.restore_dump", map[string]any{"file": custom}, "key-3")
-	wantKind(t, err, sdk.KindPermanent)
+	plugintest.WantKind(t, err, sdk.KindPermanent)
 	if rec, _ := h.reconcile("postgres.restore_dump", map[string]any{"file": custom}, "key-3"); rec.State != sdk.NotApplied {
 		t.Errorf("after a failed restore: %v", rec.State)
 	}
@@ -211,7 +212,7 @@ func TestRestoreReconcile(t *testing.T) {
 	t.Cleanup(func() { _ = execIn(srv, "postgres", "drop owned by restorer cascade; drop role restorer") })
 	url := strings.Replace(srv.URL(db), "postgres@", "restorer@", 1)
 	_, err = h.run("postgres.restore_dump", map[string]any{"url": url, "file": plain})
-	wantKind(t, err, sdk.KindBadInput)
+	plugintest.WantKind(t, err, sdk.KindBadInput)
 	if !strings.Contains(err.Error(), "does not own database") {
 		t.Fatalf("error = %v", err)
 	}
@@ -289,7 +290,7 @@ func TestRestoreCancelled(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := h.mgr.Execute(ctx, "postgres", sdk.Request{Action: "restore_dump", Inputs: map[string]any{"file": dump}, IdempotencyKey: "cancel-1"}, nil)
-	wantKind(t, err, sdk.KindDeadlineExceeded)
+	plugintest.WantKind(t, err, sdk.KindDeadlineExceeded)
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the cancelled restore took %s", d)
 	}

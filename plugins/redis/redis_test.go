@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -13,29 +12,19 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/internal/redisserver"
 	"github.com/alpha-orion/runbook/internal/redisserver/redistest"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/postgres"
 	"github.com/alpha-orion/runbook/plugins/sdk"
-	"github.com/hashicorp/go-plugin"
 	goredis "github.com/redis/go-redis/v9"
 )
 
 // The test binary serves the plugin when the host re-executes it, so every
 // action test below goes through a real plugin process.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{Name: New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	code := m.Run()
-	plugin.CleanupClients()
-	os.Exit(code)
+	plugintest.ServeOrRun(m, map[string]func() sdk.Plugin{Name: New})
 }
 
 var testCatalog = catalog.MustNew(Spec)
@@ -47,6 +36,7 @@ const canary = "redis-canary-93be-must-not-leak"
 // seed and inspect it, and a plugin process configured for it.
 type fixture struct {
 	t    *testing.T
+	h    *plugintest.Harness
 	srv  *redisserver.Server
 	rdb  *goredis.Client
 	mgr  *host.Manager
@@ -63,15 +53,14 @@ func newFixture(t *testing.T) *fixture {
 	}
 	rdb := goredis.NewClient(opts)
 	t.Cleanup(func() { _ = rdb.Close() })
-	f := &fixture{t: t, srv: srv, rdb: rdb}
-	f.mgr = f.manager(map[string]any{"url": srv.URL()})
-	return f
+	h := plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: map[string]any{"url": srv.URL()}})
+	return &fixture{t: t, h: h, srv: srv, rdb: rdb, mgr: h.Mgr}
 }
 
+// manager starts another plugin process, configured with cfg over the
+// fixture's url.
 func (f *fixture) manager(cfg map[string]any) *host.Manager {
-	mgr := host.New(host.Options{Builtins: []string{Name}, Config: map[string]map[string]any{Name: cfg}, Catalog: testCatalog})
-	f.t.Cleanup(func() { _ = mgr.Close() })
-	return mgr
+	return f.h.Manager(cfg)
 }
 
 func (f *fixture) exec(mgr *host.Manager, action string, in map[string]any) (map[string]any, error) {
@@ -399,7 +388,7 @@ func TestBadURL(t *testing.T) {
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	srv := redistest.StartWith(t, redisserver.Options{TLS: true, Password: canary})
-	f := &fixture{t: t, srv: srv}
+	f := &fixture{t: t, h: plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog}), srv: srv}
 	_, err := f.exec(f.manager(map[string]any{"url": srv.URL()}), "ping", nil)
 	if sdk.KindOf(err) != sdk.KindPermanent || !strings.Contains(err.Error(), "tls_insecure_skip_verify") {
 		t.Fatalf("err %v (kind %q), want a permanent certificate error with a hint", err, sdk.KindOf(err))
@@ -413,12 +402,5 @@ func TestTLS(t *testing.T) {
 
 func TestExampleRunbookLints(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("testdata/cache-recovery.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags := lint.Bytes("cache-recovery.yaml", src, catalog.MustNew(Spec, postgres.Spec))
-	if len(diags) > 0 {
-		t.Fatalf("example runbook does not lint clean:\n%v", diags.Err())
-	}
+	plugintest.LintsClean(t, catalog.MustNew(Spec, postgres.Spec), "testdata/cache-recovery.yaml")
 }

@@ -2,8 +2,8 @@ package terraform
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,23 +13,14 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
-	"github.com/hashicorp/go-plugin"
 )
 
 // The test binary serves the plugin when the host re-executes it, so every
 // action test goes through a real plugin process driving the real binary.
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{Name: New}); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		os.Exit(0)
-	}
-	code := m.Run()
-	plugin.CleanupClients()
-	os.Exit(code)
+	plugintest.ServeOrRun(m, map[string]func() sdk.Plugin{Name: New})
 }
 
 var testCatalog = catalog.MustNew(Spec)
@@ -68,13 +59,9 @@ func newFixture(t *testing.T, cfg map[string]any) *fixture {
 	dir := filepath.Join(t.TempDir(), "terraform")
 	copyDir(t, "testdata/failover", dir)
 	conf := map[string]any{"dir": dir}
-	for k, v := range cfg {
-		conf[k] = v
-	}
-	f := &fixture{t: t, dir: dir}
-	f.mgr = host.New(host.Options{Builtins: []string{Name}, Config: map[string]map[string]any{Name: conf}, Catalog: testCatalog})
-	t.Cleanup(func() { _ = f.mgr.Close() })
-	return f
+	maps.Copy(conf, cfg)
+	h := plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: conf})
+	return &fixture{t: t, dir: dir, mgr: h.Mgr}
 }
 
 func copyDir(t *testing.T, from, to string) {
@@ -170,16 +157,4 @@ func (f *fixture) read(name string) string {
 		f.t.Fatal(err)
 	}
 	return string(b)
-}
-
-func wantKind(t *testing.T, err error, kind sdk.Kind, msgs ...string) {
-	t.Helper()
-	if got := sdk.KindOf(err); got != kind {
-		t.Fatalf("kind = %q, want %q (err %v)", got, kind, err)
-	}
-	for _, m := range msgs {
-		if !strings.Contains(err.Error(), m) {
-			t.Errorf("error %q does not say %q", err, m)
-		}
-	}
 }

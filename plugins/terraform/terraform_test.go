@@ -10,8 +10,8 @@ import (
 	"testing"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/plugins/dnscheck"
+	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -118,7 +118,7 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("output deploy_hook_url = %v", out)
 	}
 	_, err = f.exec("output", "k-out", map[string]any{"name": "nope"})
-	wantKind(t, err, sdk.KindNotFound, `has no output "nope"; it has api_endpoint, deploy_hook_url, instances, region`)
+	plugintest.WantKind(t, err, sdk.KindNotFound, `has no output "nope"; it has api_endpoint, deploy_hook_url, instances, region`)
 
 	// Nothing left to do.
 	out = f.must("plan", "k-plan3", map[string]any{"vars": map[string]any{"instances": 3}})
@@ -182,7 +182,7 @@ func TestDiagnostics(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
 		_, err := f.exec("plan", "", nil)
-		wantKind(t, err, sdk.KindPermanent, "terraform: plan in "+f.dir+": Error: ", "terraform init")
+		plugintest.WantKind(t, err, sdk.KindPermanent, "terraform: plan in "+f.dir+": Error: ", "terraform init")
 	})
 	t.Run("undeclared reference", func(t *testing.T) {
 		t.Parallel()
@@ -193,17 +193,17 @@ func TestDiagnostics(t *testing.T) {
 		f.write("main.tf", strings.Replace(src, "triggers_replace = var.region", "triggers_replace = var.regin", 1))
 		_, err := f.exec("plan", "", nil)
 		where := fmt.Sprintf("(main.tf:%d)", line)
-		wantKind(t, err, sdk.KindPermanent, "terraform: plan in "+f.dir+": Error: Reference to undeclared input variable "+where+": "+
+		plugintest.WantKind(t, err, sdk.KindPermanent, "terraform: plan in "+f.dir+": Error: Reference to undeclared input variable "+where+": "+
 			`An input variable with the name "regin" has not been declared. Did you mean "region"?`)
 		_, err = f.exec("apply", "k", nil)
-		wantKind(t, err, sdk.KindPermanent, "terraform: apply in", where)
+		plugintest.WantKind(t, err, sdk.KindPermanent, "terraform: apply in", where)
 	})
 	t.Run("undeclared variable", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
 		f.must("init", "", nil)
 		_, err := f.exec("plan", "", map[string]any{"vars": map[string]any{"regoin": "frankfurt"}})
-		wantKind(t, err, sdk.KindPermanent, `Error: Value for undeclared variable: A variable named "regoin" was assigned on the command line`)
+		plugintest.WantKind(t, err, sdk.KindPermanent, `Error: Value for undeclared variable: A variable named "regoin" was assigned on the command line`)
 	})
 	t.Run("secret of the wrong type", func(t *testing.T) {
 		t.Parallel()
@@ -219,7 +219,7 @@ func TestDiagnostics(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t, nil)
 		_, err := f.exec("plan", "", map[string]any{"vars": map[string]any{"region": "a"}, "secret_vars": map[string]any{"region": canary}})
-		wantKind(t, err, sdk.KindBadInput, "variable region is in both vars and secret_vars")
+		plugintest.WantKind(t, err, sdk.KindBadInput, "variable region is in both vars and secret_vars")
 		f.noLeak(err)
 	})
 }
@@ -280,14 +280,7 @@ func TestConfigure(t *testing.T) {
 
 func TestExampleRunbookLints(t *testing.T) {
 	t.Parallel()
-	src, err := os.ReadFile("testdata/region-failover.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, diags := lint.Bytes("region-failover.yaml", src, catalog.MustNew(Spec, dnscheck.Spec))
-	if len(diags) > 0 {
-		t.Fatalf("example runbook does not lint clean:\n%v", diags.Err())
-	}
+	plugintest.LintsClean(t, catalog.MustNew(Spec, dnscheck.Spec), "testdata/region-failover.yaml")
 }
 
 func ExampleFindBinary() {

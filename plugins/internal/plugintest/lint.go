@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,6 +23,29 @@ func LintsClean(t testing.TB, cat *catalog.Catalog, path string) []byte {
 		t.Fatalf("%d errors, %d warnings:\n%v", e, w, diags.Err())
 	}
 	return src
+}
+
+// ExamplesLintClean fails the test unless at least one runbook matches the
+// glob pattern (e.g. "testdata/*.yaml") and each lints against cat without
+// errors or warnings; it reports every runbook that does not.
+func ExamplesLintClean(t testing.TB, cat *catalog.Catalog, pattern string) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no example runbooks match %s", pattern)
+	}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, diags := lint.Bytes(f, src, cat); len(diags) > 0 {
+			t.Errorf("%s:\n%s", f, diags.Err())
+		}
+	}
 }
 
 // RefusesLiteral fails the test unless the linter reports an error naming

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alpha-orion/runbook/plugins/host"
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/hashicorp/go-plugin"
 )
 
 // ServeIfPlugin serves the built-in plugin the arguments name when a
@@ -37,10 +38,13 @@ func ServeIfPlugin(builtins map[string]func() sdk.Plugin) {
 }
 
 // ServeOrRun is a whole TestMain: it serves a plugin when the host
-// re-executes the test binary (see ServeIfPlugin), and runs the tests otherwise.
+// re-executes the test binary (see ServeIfPlugin), and otherwise runs the
+// tests and kills any plugin process a test left running.
 func ServeOrRun(m *testing.M, builtins map[string]func() sdk.Plugin) {
 	ServeIfPlugin(builtins)
-	os.Exit(m.Run())
+	code := m.Run()
+	plugin.CleanupClients()
+	os.Exit(code)
 }
 
 // WantKind fails the test unless err has kind and mentions each of words.
