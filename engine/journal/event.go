@@ -1,7 +1,9 @@
-// Package journal is the durable record of runs: an append-only file of JSON
-// lines per run, one event per state change, fsynced where it matters, plus
+// Package journal is the durable record of runs: an append-only sequence of
+// events per run, one per state change, made durable where it matters, plus
 // the lock that keeps two runs of one runbook apart. The journal is the
-// run's truth: status, history and resume are all read back from it.
+// run's truth: status, history and resume are all read back from it. A Store
+// keeps both in a local folder (JSON lines, fdatasync, flock) or in a
+// PostgreSQL database a team shares (rows, commits, advisory locks).
 package journal
 
 import "time"

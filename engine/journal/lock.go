@@ -32,12 +32,14 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("runbook %s is locked by %s", e.Holder.Runbook, e.Holder)
 }
 
-// Lock is a held runbook lock; the operating system releases it if the
-// process dies, so a crashed run never leaves a stale lock behind.
-type Lock struct{ f *os.File }
+// fileLock is a held flock on DIR/locks/RUNBOOK.lock; the operating system
+// releases it if the process dies, so a crashed run never leaves a stale
+// lock behind.
+type fileLock struct{ f *os.File }
 
-// Acquire takes the lock of a runbook, or returns *LockedError naming the holder.
-func Acquire(stateDir string, h Holder) (*Lock, error) {
+// Acquire takes the lock of a runbook in a state folder, or returns
+// *LockedError naming the holder.
+func Acquire(stateDir string, h Holder) (Lock, error) {
 	dir := filepath.Join(stateDir, "locks")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
@@ -64,11 +66,11 @@ func Acquire(stateDir string, h Holder) (*Lock, error) {
 		f.WriteAt(data, 0)
 		f.Sync()
 	}
-	return &Lock{f: f}, nil
+	return &fileLock{f: f}, nil
 }
 
 // Release gives the lock up.
-func (l *Lock) Release() error {
+func (l *fileLock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}

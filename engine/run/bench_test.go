@@ -6,8 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/lint"
 	"github.com/alpha-orion/runbook/engine/redact"
+	"github.com/alpha-orion/runbook/internal/pgserver"
+	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
 	"github.com/alpha-orion/runbook/plugins/host"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
@@ -48,7 +51,10 @@ func warmManager(b *testing.B) *host.Manager {
 }
 
 func benchRun(b *testing.B, wide bool) {
-	o := benchRunbook(b, wide)
+	benchRunOn(b, benchRunbook(b, wide))
+}
+
+func benchRunOn(b *testing.B, o Options) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := Start(context.Background(), o)
@@ -61,6 +67,38 @@ func benchRun(b *testing.B, wide bool) {
 
 // BenchmarkChain500 runs a 500-step chain through a warm out-of-process plugin with the journal on.
 func BenchmarkChain500(b *testing.B) { benchRun(b, false) }
+
+// BenchmarkChain500Postgres is BenchmarkChain500 with the journal and lock
+// in a PostgreSQL state database on loopback.
+// The shared test server runs without fsync; the fsync case starts one that
+// flushes its WAL on commit, as a real state database does.
+func BenchmarkChain500Postgres(b *testing.B) {
+	b.Run("nofsync", func(b *testing.B) {
+		o := benchRunbook(b, false)
+		o.Store, o.StateDir = stores["postgres"](b, nil), ""
+		benchRunOn(b, o)
+	})
+	b.Run("fsync", func(b *testing.B) {
+		pgtest.Start(b) // skips when PostgreSQL is missing
+		ctx := context.Background()
+		srv, err := pgserver.Start(ctx, pgserver.Options{Settings: map[string]string{"fsync": "on", "full_page_writes": "on", "synchronous_commit": "on"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { srv.Stop() })
+		if err := srv.CreateDatabase(ctx, "state"); err != nil {
+			b.Fatal(err)
+		}
+		st, err := journal.Open(ctx, srv.URL("state"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+		o := benchRunbook(b, false)
+		o.Store, o.StateDir = st, ""
+		benchRunOn(b, o)
+	})
+}
 
 // BenchmarkWide500 runs 500 independent steps (concurrency 8) with the journal on.
 func BenchmarkWide500(b *testing.B) { benchRun(b, true) }

@@ -59,7 +59,11 @@ type Options struct {
 
 	Dispatcher Dispatcher
 	Approver   Approver
-	// StateDir holds journals and locks; empty means no journal (tests, plan).
+	// Store holds journals and locks (a folder or a PostgreSQL database);
+	// nil means StateDir's folder.
+	Store journal.Store
+	// StateDir is a state folder, used when Store is nil; both unset means
+	// no journal (tests, plan).
 	StateDir string
 	// User is who started or resumed the run.
 	User string
@@ -112,4 +116,15 @@ type StepState struct {
 	Undone bool
 	// Secret lists outputs whose values are secret (not journaled).
 	Secret []string
+}
+
+// store returns where the run's journal and lock live, or nil for none.
+func (o *Options) store() journal.Store {
+	switch {
+	case o.Store != nil:
+		return o.Store
+	case o.StateDir != "":
+		return journal.Folder(o.StateDir)
+	}
+	return nil
 }

@@ -108,10 +108,11 @@ func Replay(events []journal.Event) (*Replayed, error) {
 // its plugin, and where the plugin cannot tell and the action is not
 // idempotent, the operator is asked before it runs again.
 func Resume(ctx context.Context, o Options, runID string) (*Result, *Replayed, error) {
-	if o.StateDir == "" {
-		return nil, nil, errors.New("resume needs a state folder")
+	st := o.store()
+	if st == nil {
+		return nil, nil, errors.New("resume needs a state folder or database")
 	}
-	events, err := journal.Read(o.StateDir, runID)
+	events, err := st.Read(ctx, runID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -135,7 +136,7 @@ func Resume(ctx context.Context, o Options, runID string) (*Result, *Replayed, e
 		return nil, rp, err
 	}
 	r.runID, r.started = runID, rp.Started
-	release, err := r.open(rp.LastSeq, false)
+	release, err := r.open(ctx, rp.LastSeq, false)
 	if err != nil {
 		return nil, rp, err
 	}

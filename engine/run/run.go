@@ -21,7 +21,7 @@ func Start(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.started = r.o.Now()
 	r.runID = NewRunID(r.rb.Metadata.Name.Value, r.started)
-	release, err := r.open(0, true)
+	release, err := r.open(ctx, 0, true)
 	if err != nil {
 		return nil, err
 	}
@@ -32,19 +32,20 @@ func Start(ctx context.Context, o Options) (*Result, error) {
 }
 
 // open takes the runbook's lock and opens the journal; release undoes both.
-func (r *runner) open(lastSeq int, create bool) (release func(), err error) {
-	if r.o.StateDir == "" {
+func (r *runner) open(ctx context.Context, lastSeq int, create bool) (release func(), err error) {
+	st := r.o.store()
+	if st == nil {
 		return func() {}, nil
 	}
 	host, _ := os.Hostname()
-	lock, err := journal.Acquire(r.o.StateDir, journal.Holder{Run: r.runID, User: r.o.User, Host: host, PID: os.Getpid(), Since: r.o.Now().UTC(), Runbook: r.rb.Metadata.Name.Value})
+	lock, err := st.Acquire(ctx, journal.Holder{Run: r.runID, User: r.o.User, Host: host, PID: os.Getpid(), Since: r.o.Now().UTC(), Runbook: r.rb.Metadata.Name.Value})
 	if err != nil {
 		return nil, err
 	}
 	if create {
-		r.jw, err = journal.Create(r.o.StateDir, r.runID, r.o.Redactor)
+		r.jw, err = st.Create(ctx, r.runID, r.o.Redactor)
 	} else {
-		r.jw, err = journal.Append(r.o.StateDir, r.runID, lastSeq, r.o.Redactor)
+		r.jw, err = st.Append(ctx, r.runID, lastSeq, r.o.Redactor)
 	}
 	if err != nil {
 		lock.Release()

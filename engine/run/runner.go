@@ -23,7 +23,7 @@ type runner struct {
 	rb      *load.Runbook
 	graph   *plan.Graph
 	progs   *eval.Programs
-	jw      *journal.Writer
+	jw      journal.Log
 	runID   string
 	started time.Time
 

@@ -68,7 +68,8 @@ type subcommand struct {
 
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
-		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), statusCmd(), drillCmd(), schemaCmd(), versionCmd(),
+		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), approveCmd(), statusCmd(),
+		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), schemaCmd(), versionCmd(),
 	}
 }
 

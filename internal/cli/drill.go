@@ -152,6 +152,7 @@ func (c *Command) drillOne(ctx context.Context, name string, o *drillOpts) int {
 	if sess == nil {
 		return code
 	}
+	sess.store = journal.Folder(f.state) // a drill's state is its own, always a folder
 	v := newView(c.Stdout, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
 	m, err := c.host(ctx, sess, st.Overrides, io.Discard)
 	if err != nil {

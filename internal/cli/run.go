@@ -31,6 +31,9 @@ const SecretEnvPrefix = "RUNBOOK_SECRET_"
 // DefaultStateDir is where journals and locks live unless --state or RUNBOOK_STATE say otherwise.
 const DefaultStateDir = ".runbook"
 
+// stateUsage describes --state for every command that has it.
+const stateUsage = "state folder, or postgres://… URL of a shared state database, for journals and locks (default $RUNBOOK_STATE or " + DefaultStateDir + ")"
+
 // runFlags are the flags run, plan and resume share.
 type runFlags struct {
 	dir         string
@@ -55,7 +58,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, verb string) {
 	if verb != "plan" {
 		fs.BoolVarP(&f.yes, "yes", "y", false, "approve every confirm, approval and manual step up front")
 		fs.StringArrayVar(&f.approve, "approve", nil, "approve the step with this id up front (repeatable)")
-		fs.StringVar(&f.state, "state", "", "state folder for journals and locks (default $RUNBOOK_STATE or "+DefaultStateDir+")")
+		fs.StringVar(&f.state, "state", "", stateUsage)
 		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the event stream as JSON lines")
 		fs.IntVar(&f.concurrency, "concurrency", 0, "run at most this many steps at once (default: the runbook's)")
 	}
@@ -111,7 +114,7 @@ type session struct {
 	env      map[string]string
 	redactor *redact.Redactor
 	user     string
-	state    string
+	store    journal.Store
 }
 
 func (c *Command) runLike(verb string, args []string) int {
@@ -130,11 +133,18 @@ func (c *Command) runLike(verb string, args []string) int {
 	default:
 		return c.usageError("%s: unknown --output %q (text, json)", verb, f.output)
 	}
-	f.state = c.stateDir(f.state)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var store journal.Store
+	if verb != "plan" {
+		var err error
+		if store, err = c.openStore(ctx, f.state); err != nil {
+			return c.usageError("%s: %v", verb, err)
+		}
+		defer store.Close()
+	}
 	if verb == "resume" {
-		return c.resume(ctx, fs.Arg(0), &f)
+		return c.resume(ctx, fs.Arg(0), &f, store)
 	}
 	file, err := findRunbook(fs.Arg(0), f.dir)
 	if err != nil {
@@ -147,6 +157,7 @@ func (c *Command) runLike(verb string, args []string) int {
 	if verb == "plan" {
 		return c.plan(ctx, sess)
 	}
+	sess.store = store
 	return c.start(ctx, sess, &f)
 }
 
@@ -158,6 +169,11 @@ func (c *Command) stateDir(flag string) string {
 		return v
 	}
 	return DefaultStateDir
+}
+
+// openStore opens the state --state, $RUNBOOK_STATE or the default names.
+func (c *Command) openStore(ctx context.Context, flag string) (journal.Store, error) {
+	return journal.Open(ctx, c.stateDir(flag))
 }
 
 // prepare loads and validates the runbook, then gathers params and secrets.
@@ -181,7 +197,7 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 		fmt.Fprintf(c.Stderr, "runbook: %s has %d error(s); fix them first ('runbook validate %s')\n", file, e, file)
 		return nil, ExitFailed
 	}
-	sess := &session{rb: rb, cat: cat, user: whoami(f.as), state: f.state}
+	sess := &session{rb: rb, cat: cat, user: whoami(f.as)}
 	sess.secrets = secrets
 	if secrets == nil {
 		if sess.secrets, err = c.secrets(rb, f.secretsFile); err != nil {
@@ -281,7 +297,7 @@ func (c *Command) options(sess *session, f *runFlags, m *host.Manager, v *view) 
 	}
 	return run.Options{
 		Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env,
-		Dispatcher: m, StateDir: sess.state, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency,
+		Dispatcher: m, Store: sess.store, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency,
 		Approver: &approver{user: sess.user, all: f.yes, ids: ids, terminal: c.StdinIsTerminal, in: in, out: sess.redactor.Writer(c.Stderr)},
 		Observe:  v.event,
 	}
@@ -325,7 +341,8 @@ func (c *Command) finish(res *run.Result, err error, sess *session, v *view) int
 	case journal.StatusSucceeded:
 		return ExitOK
 	case journal.StatusPaused:
-		fmt.Fprintf(c.Stderr, "runbook: run %s is paused: step %s needs %s.\nTo continue: runbook resume %s --approve %s\n", res.RunID, res.Pause.Step, res.Pause.Kind, res.RunID, res.Pause.Step)
+		fmt.Fprintf(c.Stderr, "runbook: run %s is paused: step %s needs %s.\nTo continue: runbook resume %s --approve %s\n(or approve from anywhere that sees the state: runbook approve %s %s, then runbook resume %s)\n",
+			res.RunID, res.Pause.Step, res.Pause.Kind, res.RunID, res.Pause.Step, res.RunID, res.Pause.Step, res.RunID)
 		return ExitPaused
 	case journal.StatusCancelled:
 		fmt.Fprintf(c.Stderr, "runbook: run %s cancelled; to continue: runbook resume %s\n", res.RunID, res.RunID)
@@ -335,8 +352,8 @@ func (c *Command) finish(res *run.Result, err error, sess *session, v *view) int
 	return ExitFailed
 }
 
-func (c *Command) resume(ctx context.Context, runID string, f *runFlags) int {
-	events, err := journal.Read(f.state, runID)
+func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store journal.Store) int {
+	events, err := store.Read(ctx, runID)
 	if err != nil {
 		return c.usageError("resume: %v", err)
 	}
@@ -352,6 +369,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags) int {
 	if sess == nil {
 		return code
 	}
+	sess.store = store
 	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
 	v.start = rp.Started
 	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
@@ -414,28 +432,33 @@ func statusCmd() *subcommand {
 }
 
 func init() {
-	flagSets["status"] = func(fs *pflag.FlagSet) { fs.String("state", "", "state folder") }
+	flagSets["status"] = func(fs *pflag.FlagSet) { fs.String("state", "", stateUsage) }
 }
 
 func runStatus(c *Command, args []string) int {
 	fs := pflag.NewFlagSet("status", pflag.ContinueOnError)
-	state := fs.String("state", "", "state folder (default $RUNBOOK_STATE or "+DefaultStateDir+")")
+	state := fs.String("state", "", stateUsage)
 	if done, code := c.parse(c.find("status"), fs, args); done {
 		return code
 	}
-	dir := c.stateDir(*state)
+	ctx := context.Background()
+	store, err := c.openStore(ctx, *state)
+	if err != nil {
+		return c.usageError("status: %v", err)
+	}
+	defer store.Close()
 	if fs.NArg() == 0 {
-		ids, err := journal.List(dir)
+		ids, err := store.List(ctx)
 		if err != nil {
 			return c.usageError("status: %v", err)
 		}
 		if len(ids) == 0 {
-			fmt.Fprintf(c.Stdout, "no runs in %s\n", dir)
+			fmt.Fprintf(c.Stdout, "no runs in %s\n", store)
 			return ExitOK
 		}
 		fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", "RUN", "STATUS", "BY", "UPDATED")
 		for _, id := range ids {
-			events, err := journal.Read(dir, id)
+			events, err := store.Read(ctx, id)
 			if err != nil {
 				continue
 			}
@@ -447,7 +470,7 @@ func runStatus(c *Command, args []string) int {
 		}
 		return ExitOK
 	}
-	events, err := journal.Read(dir, fs.Arg(0))
+	events, err := store.Read(ctx, fs.Arg(0))
 	if err != nil {
 		return c.usageError("status: %v", err)
 	}
@@ -457,7 +480,7 @@ func runStatus(c *Command, args []string) int {
 	}
 	fmt.Fprintf(c.Stdout, "run %s of %s (%s), started %s by %s: %s\n", rp.RunID, rp.Runbook, filepath.ToSlash(rp.File), rp.Started.Local().Format("2006-01-02 15:04:05"), rp.User, rp.Status)
 	if rp.Pause != nil {
-		fmt.Fprintf(c.Stdout, "waiting for %s of step %s: runbook resume %s --approve %s\n", rp.Pause.Kind, rp.Pause.Step, rp.RunID, rp.Pause.Step)
+		fmt.Fprintf(c.Stdout, "waiting for %s of step %s: runbook resume %s --approve %s (or runbook approve %s %s)\n", rp.Pause.Kind, rp.Pause.Step, rp.RunID, rp.Pause.Step, rp.RunID, rp.Pause.Step)
 	}
 	ids := make([]string, 0, len(rp.Steps))
 	for id := range rp.Steps {

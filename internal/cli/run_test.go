@@ -129,9 +129,15 @@ func TestRunRefusesBadInput(t *testing.T) {
 }
 
 func TestSecretsNeverLeave(t *testing.T) {
+	secretsNeverLeave(t, nil, nil)
+}
+
+// secretsNeverLeave runs a runbook with a canary secret and looks for it in
+// the output, every file the run wrote and the state database (if any).
+func secretsNeverLeave(t *testing.T, env []string, stored func() string) {
 	const canary = "Canary-Secret-7f3a9"
 	dir := t.TempDir()
-	code, out, errOut := cli(t, dir, []string{"RUNBOOK_SECRET_TOKEN=" + canary}, "run", "--dir", testdata(t), "secret", "--output", "json")
+	code, out, errOut := cli(t, dir, append(env, "RUNBOOK_SECRET_TOKEN="+canary), "run", "--dir", testdata(t), "secret", "--output", "json")
 	if code != ExitFailed {
 		t.Fatalf("exit %d, want 1 (the last step fails)\n%s\n%s", code, out, errOut)
 	}
@@ -155,7 +161,15 @@ func TestSecretsNeverLeave(t *testing.T) {
 		}
 		return nil
 	})
-	if files == 0 {
+	if stored != nil {
+		db := stored()
+		if strings.Contains(db, canary) {
+			t.Error("the state database holds the secret")
+		}
+		if !strings.Contains(db, "the token is ***") {
+			t.Errorf("the state database lacks the masked journal:\n%.2000s", db)
+		}
+	} else if files == 0 {
 		t.Error("the run wrote no journal")
 	}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
@@ -189,6 +203,11 @@ func lines(t *testing.T, file string) int {
 // TestCrashAndResume kills the engine with SIGKILL at random moments of a
 // run, resumes it, and checks that every side effect happened exactly once.
 func TestCrashAndResume(t *testing.T) {
+	crashAndResume(t, func(*testing.T) []string { return nil })
+}
+
+// crashAndResume is TestCrashAndResume with the state each trial's env names.
+func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 	trials := 12
 	if testing.Short() {
 		trials = 3
@@ -202,10 +221,11 @@ func TestCrashAndResume(t *testing.T) {
 	t.Logf("seed %d", seed)
 	for trial := 0; trial < trials; trial++ {
 		dir := t.TempDir()
+		env := stateEnv(t)
 		rec := filepath.Join(dir, "rec.jsonl")
 		cmd := exec.Command(os.Args[0], "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "--yes", "--output", "json")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "RUNBOOK_TEST_AS_CLI=1")
+		cmd.Env = append(append(os.Environ(), "RUNBOOK_TEST_AS_CLI=1"), env...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +234,7 @@ func TestCrashAndResume(t *testing.T) {
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
 		waitPluginsGone(t, dir)
-		code, out, errOut := cli(t, dir, nil, "status")
+		code, out, errOut := cli(t, dir, env, "status")
 		if code != 0 {
 			t.Fatalf("status: %s", errOut)
 		}
@@ -227,7 +247,7 @@ func TestCrashAndResume(t *testing.T) {
 		if runID == "" {
 			continue // killed before the journal existed: nothing to resume
 		}
-		code, out, errOut = cli(t, dir, nil, "resume", runID, "--yes")
+		code, out, errOut = cli(t, dir, env, "resume", runID, "--yes")
 		if code != ExitOK {
 			t.Fatalf("trial %d (kill after %s): resume exit %d\n%s\n%s", trial, delay, code, out, errOut)
 		}

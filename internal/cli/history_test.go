@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHistoryShowReportGraph runs two small runbooks, then reads them back
+// with history, show and report, and draws one with graph.
+func TestHistoryShowReportGraph(t *testing.T) {
+	dir := t.TempDir()
+	rbs := testdata(t)
+	hello, err := filepath.Abs("../../examples/hello.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := cli(t, dir, nil, "run", hello, "--as", "alice"); code != ExitOK {
+		t.Fatalf("run hello: exit %d\n%s\n%s", code, out, errOut)
+	}
+	rec := filepath.Join(dir, "rec.jsonl")
+	code, out, errOut := cli(t, dir, nil, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "-p", "pause=1ms", "--yes", "--as", "bob")
+	if code != ExitOK {
+		t.Fatalf("run chain: exit %d\n%s\n%s", code, out, errOut)
+	}
+
+	code, out, errOut = cli(t, dir, nil, "history")
+	if code != ExitOK {
+		t.Fatalf("history: exit %d\n%s", code, errOut)
+	}
+	rows := strings.Split(strings.TrimSpace(out), "\n")
+	if len(rows) != 3 || !strings.Contains(rows[0], "RTO USED") || !strings.Contains(rows[1], "chain") || !strings.Contains(rows[2], "hello") {
+		t.Fatalf("history: want a header, then chain (newest), then hello:\n%s", out)
+	}
+	if !strings.Contains(rows[1], "bob") || !strings.Contains(rows[1], "succeeded") || !strings.Contains(rows[1], "% of 1h") {
+		t.Errorf("history row lacks who, status or RTO used: %s", rows[1])
+	}
+	chainID := strings.Fields(rows[1])[0]
+
+	code, out, _ = cli(t, dir, nil, "history", "hello", "--format", "json")
+	var entries []historyEntry
+	if code != ExitOK || json.Unmarshal([]byte(out), &entries) != nil || len(entries) != 1 || entries[0].Runbook != "hello" || entries[0].User != "alice" {
+		t.Errorf("history hello --format json: exit %d, %+v\n%s", code, entries, out)
+	}
+	if entries[0].RTOUsed != nil {
+		t.Errorf("hello has no RTO, but history reports %d%% used", *entries[0].RTOUsed)
+	}
+
+	code, out, _ = cli(t, dir, nil, "show", chainID)
+	for _, want := range []string{"run " + chainID + " of chain", "Timeline:", "r6", "Approvals:", "confirm  bob", "RTO 1h"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	if code, out, _ := cli(t, dir, nil, "show", "--format", "json", chainID); code != ExitOK || !strings.Contains(out, `"approvals"`) {
+		t.Errorf("show --format json: exit %d\n%.500s", code, out)
+	}
+
+	code, out, _ = cli(t, dir, nil, "report", chainID)
+	for _, want := range []string{"# Incident report: chain", "## Timeline", "## Approvals", "sha256", "| RTO | 1h: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report (md) lacks %q (exit %d):\n%s", want, code, out)
+		}
+	}
+	page := filepath.Join(dir, "report.html")
+	if code, _, errOut := cli(t, dir, nil, "report", chainID, "--format", "html", "-o", page); code != ExitOK {
+		t.Fatalf("report --format html: exit %d\n%s", code, errOut)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil || !strings.Contains(string(html), "<svg") || !strings.Contains(string(html), "Incident report: chain") {
+		t.Errorf("HTML report: %v\n%.500s", err, html)
+	}
+
+	code, out, _ = cli(t, dir, nil, "graph", "--dir", rbs, "chain")
+	if code != ExitOK || !strings.HasPrefix(out, "%% chain") || !strings.Contains(out, "🔒 r1") || !strings.Contains(out, "s_0 --> s_1") {
+		t.Errorf("graph chain: exit %d\n%s", code, out)
+	}
+	gated, err := filepath.Abs("../../examples/gated-maintenance.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = cli(t, dir, nil, "graph", "--format", "dot", gated)
+	if code != ExitOK || !strings.Contains(out, "cluster_on_failure") || !strings.Contains(out, "style=dashed") {
+		t.Errorf("graph --format dot: exit %d\n%s", code, out)
+	}
+}
+
+func TestHistoryShowReportGraphRefuseBadInput(t *testing.T) {
+	dir := t.TempDir()
+	cycle, err := filepath.Abs("../../engine/lint/testdata/err/cycle.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"show", "nosuch"}, ExitUsage, "show:"},
+		{[]string{"show"}, ExitUsage, "show takes one argument"},
+		{[]string{"report", "--format", "pdf", "x"}, ExitUsage, `unknown --format "pdf"`},
+		{[]string{"report", "nosuch"}, ExitUsage, "report:"},
+		{[]string{"history", "--format", "xml"}, ExitUsage, `unknown --format "xml"`},
+		{[]string{"graph", "--format", "png", "x"}, ExitUsage, `unknown --format "png"`},
+		{[]string{"graph", "--dir", testdata(t), "nosuch"}, ExitUsage, `no runbook named "nosuch"`},
+		{[]string{"graph", cycle}, ExitFailed, "cycle"},
+	} {
+		code, out, errOut := cli(t, dir, nil, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%v: exit %d, want %d; stderr lacks %q?\n%s\n%s", tc.args, code, tc.code, tc.msg, out, errOut)
+		}
+	}
+	if code, out, _ := cli(t, dir, nil, "history"); code != ExitOK || !strings.Contains(out, "no runs in") {
+		t.Errorf("history with no runs: exit %d\n%s", code, out)
+	}
+}
