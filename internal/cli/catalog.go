@@ -9,3 +9,19 @@ import (
 func DefaultCatalog() *catalog.Catalog {
 	return catalog.MustNew(builtin.Specs()...)
 }
+
+// catalogWithExternal adds the pinned external plugins of the plugin folder.
+func (c *Command) catalogWithExternal() (*catalog.Catalog, error) {
+	l, err := readLock(c.pluginDir())
+	if err != nil {
+		return nil, err
+	}
+	if len(l.Plugins) == 0 {
+		return DefaultCatalog(), nil
+	}
+	specs := builtin.Specs()
+	for _, p := range l.Plugins {
+		specs = append(specs, p.Spec)
+	}
+	return catalog.New(specs...)
+}

@@ -41,6 +41,8 @@ type Command struct {
 	Catalog *catalog.Catalog
 	// Executable serves the built-in plugins; empty means this binary.
 	Executable string
+	// PluginDir holds external plugins and their lock file (see DefaultPluginDir).
+	PluginDir string
 	// PluginOverrides replace plugin settings (drills point plugins at emulators).
 	PluginOverrides map[string]map[string]any
 }
@@ -69,7 +71,7 @@ type subcommand struct {
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
 		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), approveCmd(), statusCmd(),
-		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), schemaCmd(), versionCmd(),
+		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), schemaCmd(), versionCmd(),
 	}
 }
 
@@ -191,7 +193,12 @@ func suggestName(name string, names []string) string {
 
 func (c *Command) catalog() *catalog.Catalog {
 	if c.Catalog == nil {
-		c.Catalog = DefaultCatalog()
+		cat, err := c.catalogWithExternal()
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "runbook: external plugins ignored: %v\n", err)
+			cat = DefaultCatalog()
+		}
+		c.Catalog = cat
 	}
 	return c.Catalog
 }

@@ -279,7 +279,11 @@ func (c *Command) host(ctx context.Context, sess *session, overrides map[string]
 	if err != nil {
 		return nil, errors.New(sess.redactor.String(err.Error()))
 	}
-	m := host.New(host.Options{Builtins: builtin.Names(), Config: cfg, Catalog: sess.cat, Log: logw, Executable: c.Executable})
+	lock, err := readLock(c.pluginDir())
+	if err != nil {
+		return nil, err
+	}
+	m := host.New(host.Options{Builtins: builtin.Names(), Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw, Executable: c.Executable})
 	if used := run.UsedPlugins(sess.rb); len(used) > 0 {
 		go m.Start(ctx, used...) // in parallel, while the first steps are prepared
 	}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/alpha-orion/runbook/plugins/builtin"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/alpha-orion/runbook/plugins/testplugin"
 	"github.com/hashicorp/go-plugin"
 )
 
@@ -22,7 +24,10 @@ import (
 // plugins when the host re-executes it, and runs the CLI when asked to
 // (the crash test kills such a process).
 func TestMain(m *testing.M) {
-	if served, err := host.ServeIfPlugin(os.Args[1:], builtin.Factories()); served {
+	factories := builtin.Factories()
+	// A third-party plugin for TestExternalPluginPinValidateRun: the test plugin under another name.
+	factories["extern"] = func() sdk.Plugin { return testplugin.Named("extern") }
+	if served, err := host.ServeIfPlugin(os.Args[1:], factories); served {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
