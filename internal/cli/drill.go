@@ -67,7 +67,7 @@ func runDrill(c *Command, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	worst := ExitOK
+	worst, passed := ExitOK, 0
 	var rows []string
 	for _, name := range names {
 		start := time.Now()
@@ -75,6 +75,8 @@ func runDrill(c *Command, args []string) int {
 		verdict := "PASSED"
 		if code != ExitOK {
 			verdict = "FAILED"
+		} else {
+			passed++
 		}
 		rows = append(rows, fmt.Sprintf("%s\t%s\t%s", name, verdict, time.Since(start).Round(100*time.Millisecond)))
 		if code > worst {
@@ -92,6 +94,7 @@ func runDrill(c *Command, args []string) int {
 		}
 		tw.Flush()
 	}
+	fmt.Fprintf(c.Stdout, "drills: %d passed, %d failed\n", passed, len(rows)-passed)
 	return worst
 }
 
