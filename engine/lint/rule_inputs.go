@@ -33,6 +33,9 @@ func (r *inputs) check(c *Context, s *load.Step) {
 			continue
 		}
 		checkSecretLiteral(c, "secret-literal", "input", f, kv.Value)
+		if f.Secret {
+			secretParams(c, "input", f, kv.Value)
+		}
 		r.typeOf(c, s, f, kv.Value)
 	}
 	for _, f := range a.Inputs {
@@ -69,4 +72,21 @@ func hasTemplate(v *load.Value) bool {
 	found := false
 	v.Walk(func(x *load.Value) { found = found || x.Template != nil })
 	return found
+}
+
+// secretParams warns when a param feeds a secret input: params are journaled
+// with the run, so a secret belongs under secrets, where it is masked everywhere.
+func secretParams(c *Context, what string, f catalog.Field, v *load.Value) {
+	v.Walk(func(x *load.Value) {
+		if x.Template == nil {
+			return
+		}
+		for _, e := range x.Template.Exprs() {
+			for _, ref := range c.Checker.Check(e.Source, nil).Refs {
+				if ref.Root == "params" {
+					c.Warn(e.Pos, "secret-param", "param %q feeds secret %s %q: declare it under secrets instead, so its value is masked everywhere, the journal included", ref.Name, what, f.Name)
+				}
+			}
+		}
+	})
 }

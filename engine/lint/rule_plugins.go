@@ -27,6 +27,9 @@ func (r *plugins) VisitRunbook(c *Context) {
 				continue
 			}
 			checkSecretLiteral(c, r.Name(), "setting", f, kv.Value)
+			if f.Secret {
+				secretParams(c, "setting", f, kv.Value)
+			}
 		}
 		for _, f := range p.Config {
 			if f.Required && !given[f.Name] {

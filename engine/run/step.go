@@ -187,6 +187,11 @@ func (r *runner) inputs(s *load.Step) (map[string]any, error) {
 				if v, err = f.Type.Coerce(v); err != nil {
 					return nil, stepErr(sdk.KindBadInput, "input %s: %v", kv.Key.Value, err)
 				}
+				if f.Secret {
+					// A secret input may come from a param or an output nobody
+					// declared secret: mask it from here on all the same.
+					r.o.Redactor.Add(leaves(nil, v)...)
+				}
 			}
 		}
 		out[kv.Key.Value] = v
