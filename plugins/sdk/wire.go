@@ -1,7 +1,9 @@
 package sdk
 
 import (
+	"context"
 	"errors"
+	"fmt"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	pb "github.com/alpha-orion/runbook/plugins/proto"
@@ -50,6 +52,17 @@ func errorFromPB(e *pb.Error) error {
 		// A kind from a newer protocol revision, or one only the host may
 		// give: a live plugin cannot have crashed.
 		kind = KindUnknown
+	}
+	// The plugin may see a deadline or cancellation first: keep errors.Is
+	// with the context sentinel true, as when the host sees it first.
+	for k, sentinel := range map[Kind]error{KindDeadlineExceeded: context.DeadlineExceeded, KindCanceled: context.Canceled} {
+		switch {
+		case kind != k:
+		case e.GetMessage() == sentinel.Error():
+			return &Error{Kind: kind, Err: sentinel}
+		default:
+			return &Error{Kind: kind, Err: fmt.Errorf("%s: %w", e.GetMessage(), sentinel)}
+		}
 	}
 	return &Error{Kind: kind, Err: errors.New(e.GetMessage())}
 }
