@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,13 +30,7 @@ func drillNeeds(t *testing.T, program string) {
 	case "postgres":
 		_, err = pgserver.FindBinDir("")
 	}
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s: %v (CI=true: the drill needs it)", program, err)
-	}
-	t.Skipf("skipping: %s: %v", program, err)
+	testenv.Missing(t, program, err)
 }
 
 func repoRunbooks(t *testing.T) string {

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"os"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,13 +19,7 @@ import (
 func drillNeedsRedis(t *testing.T) {
 	t.Helper()
 	_, err := redisserver.FindBinary("")
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("redis-server: %v (CI=true: the drill needs it)", err)
-	}
-	t.Skipf("skipping: %v", err)
+	testenv.Missing(t, "redis-server", err)
 }
 
 func TestDrillDumpRestore(t *testing.T) {

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,12 +134,7 @@ func seed(t *testing.T, srv *pgserver.Server, db string, n int) {
 func binDir(t *testing.T) string {
 	t.Helper()
 	dir, err := pgserver.FindBinDir("")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no PostgreSQL binaries: %v (CI=true: a skipped test would hide a hole)", err)
-		}
-		t.Skipf("no PostgreSQL binaries: %v", err)
-	}
+	testenv.Missing(t, "PostgreSQL client tools", err)
 	return dir
 }
 

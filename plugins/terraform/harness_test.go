@@ -2,6 +2,7 @@ package terraform
 
 import (
 	"context"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"io/fs"
 	"maps"
 	"os"
@@ -34,13 +35,7 @@ const canary = "tf-canary-51d2-must-not-leak"
 func requireTerraform(t *testing.T) {
 	t.Helper()
 	_, err := FindBinary("")
-	switch {
-	case err == nil:
-	case os.Getenv("CI") == "true":
-		t.Fatalf("%v (CI=true: the terraform tests need the binary on PATH, so this fails)", err)
-	default:
-		t.Skipf("skipping: %v", err)
-	}
+	testenv.Missing(t, "terraform", err)
 }
 
 // fixture is a copy of testdata/failover in a temporary folder and a
