@@ -30,3 +30,19 @@ func MissingIn(t testing.TB, what string, err error, ci bool) {
 		t.Skipf("%s: skipping: %v", what, err)
 	}
 }
+
+// Recorder is a testing.TB that records how a test would have ended, for
+// testing helpers that skip or fail.
+type Recorder struct {
+	testing.TB
+	SawSkip, SawFatal bool
+}
+
+// Helper does nothing.
+func (r *Recorder) Helper() {}
+
+// Skipf records a skip.
+func (r *Recorder) Skipf(string, ...any) { r.SawSkip = true }
+
+// Fatalf records a failure.
+func (r *Recorder) Fatalf(string, ...any) { r.SawFatal = true }

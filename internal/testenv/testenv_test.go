@@ -5,16 +5,6 @@ import (
 	"testing"
 )
 
-// recorder is a testing.TB that records how a test would end.
-type recorder struct {
-	testing.TB
-	skipped, failed bool
-}
-
-func (r *recorder) Helper()               {}
-func (r *recorder) Skipf(string, ...any)  { r.skipped = true }
-func (r *recorder) Fatalf(string, ...any) { r.failed = true }
-
 func TestMissingIn(t *testing.T) {
 	missing := errors.New("terraform is not on PATH")
 	for _, tc := range []struct {
@@ -27,10 +17,10 @@ func TestMissingIn(t *testing.T) {
 		{"missing, local run", missing, false, true, false},
 		{"missing, CI", missing, true, false, true},
 	} {
-		r := &recorder{TB: t}
+		r := &Recorder{TB: t}
 		MissingIn(r, "terraform", tc.err, tc.ci)
-		if r.skipped != tc.wantSkipped || r.failed != tc.wantFailed {
-			t.Errorf("%s: skipped, failed = %v, %v; want %v, %v", tc.name, r.skipped, r.failed, tc.wantSkipped, tc.wantFailed)
+		if r.SawSkip != tc.wantSkipped || r.SawFatal != tc.wantFailed {
+			t.Errorf("%s: skipped, failed = %v, %v; want %v, %v", tc.name, r.SawSkip, r.SawFatal, tc.wantSkipped, tc.wantFailed)
 		}
 	}
 }

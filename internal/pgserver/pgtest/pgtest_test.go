@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -12,16 +13,6 @@ import (
 )
 
 func TestMain(m *testing.M) { Main(m) }
-
-// recorder is a testing.TB that records how a test would end.
-type recorder struct {
-	testing.TB
-	skipped, failed bool
-}
-
-func (r *recorder) Helper()               {}
-func (r *recorder) Skipf(string, ...any)  { r.skipped = true }
-func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 
 func TestSkipOrFail(t *testing.T) {
 	t.Parallel()
@@ -41,10 +32,10 @@ func TestSkipOrFail(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &recorder{TB: t}
+			r := &testenv.Recorder{TB: t}
 			skipOrFail(r, tc.err, tc.ci)
-			if r.skipped != tc.wantSkipped || r.failed != tc.wantFailed {
-				t.Errorf("skipped, failed = %v, %v; want %v, %v", r.skipped, r.failed, tc.wantSkipped, tc.wantFailed)
+			if r.SawSkip != tc.wantSkipped || r.SawFatal != tc.wantFailed {
+				t.Errorf("skipped, failed = %v, %v; want %v, %v", r.SawSkip, r.SawFatal, tc.wantSkipped, tc.wantFailed)
 			}
 		})
 	}

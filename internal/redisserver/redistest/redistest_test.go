@@ -3,20 +3,11 @@ package redistest
 import (
 	"errors"
 	"fmt"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"testing"
 
 	"github.com/alpha-orion/runbook/internal/redisserver"
 )
-
-// recorder is a testing.TB that records how a test would end.
-type recorder struct {
-	testing.TB
-	skipped, failed bool
-}
-
-func (r *recorder) Helper()               {}
-func (r *recorder) Skipf(string, ...any)  { r.skipped = true }
-func (r *recorder) Fatalf(string, ...any) { r.failed = true }
 
 func TestSkipOrFail(t *testing.T) {
 	t.Parallel()
@@ -36,10 +27,10 @@ func TestSkipOrFail(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &recorder{TB: t}
+			r := &testenv.Recorder{TB: t}
 			skipOrFail(r, tc.err, tc.ci)
-			if r.skipped != tc.wantSkipped || r.failed != tc.wantFailed {
-				t.Errorf("skipped, failed = %v, %v; want %v, %v", r.skipped, r.failed, tc.wantSkipped, tc.wantFailed)
+			if r.SawSkip != tc.wantSkipped || r.SawFatal != tc.wantFailed {
+				t.Errorf("skipped, failed = %v, %v; want %v, %v", r.SawSkip, r.SawFatal, tc.wantSkipped, tc.wantFailed)
 			}
 		})
 	}
