@@ -2,12 +2,12 @@ package cli
 
 import (
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/plugins/builtin"
+	"github.com/alpha-orion/runbook/plugins/providers"
 )
 
-// DefaultCatalog is the catalogue of the built-in actions and built-in plugins.
+// DefaultCatalog is the catalogue of the built-in actions and the shipped providers.
 func DefaultCatalog() *catalog.Catalog {
-	return catalog.MustNew(builtin.Specs()...)
+	return catalog.MustNew(providers.Specs()...)
 }
 
 // catalogWithExternal adds the pinned external plugins of the plugin folder.
@@ -19,7 +19,7 @@ func (c *Command) catalogWithExternal() (*catalog.Catalog, error) {
 	if len(l.Plugins) == 0 {
 		return DefaultCatalog(), nil
 	}
-	specs := builtin.Specs()
+	specs := providers.Specs()
 	for _, p := range l.Plugins {
 		specs = append(specs, p.Spec)
 	}

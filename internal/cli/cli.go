@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
@@ -39,8 +40,9 @@ type Command struct {
 	StdinIsTerminal bool
 	// Catalog is the action catalogue; nil means the built-in one.
 	Catalog *catalog.Catalog
-	// Executable serves the built-in plugins; empty means this binary.
-	Executable string
+	// BinDir holds the provider executables and the drill sandbox; empty
+	// means the folder of this executable.
+	BinDir string
 	// PluginDir holds external plugins and their lock file (see DefaultPluginDir).
 	PluginDir string
 	// PluginOverrides replace plugin settings (drills point plugins at emulators).
@@ -201,4 +203,20 @@ func (c *Command) catalog() *catalog.Catalog {
 		c.Catalog = cat
 	}
 	return c.Catalog
+}
+
+// binDir is where the provider executables and the drill sandbox are
+// looked for first: BinDir, or the folder of this executable.
+func (c *Command) binDir() string {
+	if c.BinDir != "" {
+		return c.BinDir
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if real, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = real
+	}
+	return filepath.Dir(exe)
 }

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,8 +17,8 @@ import (
 	"github.com/alpha-orion/runbook/engine/eval"
 	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/run"
-	"github.com/alpha-orion/runbook/internal/drill"
-	"github.com/alpha-orion/runbook/internal/pgserver"
+	"github.com/alpha-orion/runbook/internal/sandbox"
+	"github.com/alpha-orion/runbook/plugins/host"
 	"github.com/spf13/pflag"
 )
 
@@ -56,22 +55,41 @@ func runDrill(c *Command, args []string) int {
 		return code
 	}
 	names := fs.Args()
-	if o.all {
-		if len(names) > 0 {
-			return c.usageError("drill: give runbook names or --all, not both")
-		}
-		names = drill.Names()
-	}
-	if len(names) == 0 {
-		return c.usageError("drill: name a runbook (%s) or pass --all", strings.Join(drill.Names(), ", "))
+	if o.all && len(names) > 0 {
+		return c.usageError("drill: give runbook names or --all, not both")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	sb, code := c.startSandbox()
+	if sb == nil {
+		return code
+	}
+	defer sb.Close()
+	drills, err := sb.Drills(ctx)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill: %v\n", err)
+		return ExitFailed
+	}
+	var have []string
+	for _, d := range drills {
+		have = append(have, d.Runbook)
+	}
+	if o.all {
+		names = have
+	}
+	if len(names) == 0 {
+		return c.usageError("drill: name a runbook (%s) or pass --all", strings.Join(have, ", "))
+	}
+	for _, name := range names {
+		if !slices.Contains(have, name) {
+			return c.usageError("drill: no drill scenario for %q (have: %s)", name, strings.Join(have, ", "))
+		}
+	}
 	worst, passed := ExitOK, 0
 	var rows []string
 	for _, name := range names {
 		start := time.Now()
-		code := c.drillOne(ctx, name, o)
+		code := c.drillOne(ctx, sb, name, o)
 		verdict := "PASSED"
 		if code != ExitOK {
 			verdict = "FAILED"
@@ -98,55 +116,47 @@ func runDrill(c *Command, args []string) int {
 	return worst
 }
 
-// need reports a missing local program with how to install it.
-func need(program string) error {
-	switch program {
-	case "postgres":
-		if _, err := pgserver.FindBinDir(""); err != nil {
-			return err
-		}
-	case "terraform":
-		if _, err := exec.LookPath("terraform"); err != nil {
-			return errors.New("terraform is not installed: put the terraform binary on PATH (it is not in Debian's archive; see terraform's own install page)")
-		}
-	case "redis-server":
-		if _, err := exec.LookPath("redis-server"); err != nil {
-			return errors.New("redis-server is not installed: apt-get install redis-server")
-		}
+// startSandbox starts the executable that holds the drill's stand-ins.
+func (c *Command) startSandbox() (*sandbox.Client, int) {
+	path, err := host.FindExecutable(sandbox.ExecutableName, c.binDir())
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill needs the sandbox of stand-ins: %v\n", err)
+		return nil, ExitUsage
 	}
-	return nil
+	sb, err := sandbox.Start(path, c.Stderr)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill: %v\n", err)
+		return nil, ExitFailed
+	}
+	return sb, ExitOK
 }
 
-func (c *Command) drillOne(ctx context.Context, name string, o *drillOpts) int {
-	sc, ok := drill.Lookup(name)
-	if !ok {
-		return c.usageError("drill: no drill scenario for %q (have: %s)", name, strings.Join(drill.Names(), ", "))
-	}
+func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string, o *drillOpts) int {
 	file, err := findRunbook(name, o.dir)
 	if err != nil {
 		return c.usageError("drill: %v", err)
 	}
-	for _, p := range sc.Needs {
-		if err := need(p); err != nil {
-			fmt.Fprintf(c.Stderr, "runbook: drill %s needs %s: %v\n", name, p, err)
+	fmt.Fprintf(c.Stdout, "══ drill %s (%s)\n", name, file)
+	st, err := sb.Stage(ctx, name)
+	if err != nil {
+		var missing *sandbox.MissingError
+		if errors.As(err, &missing) {
+			fmt.Fprintf(c.Stderr, "runbook: drill %s needs %s: %v\n", name, missing.Program, err)
 			return ExitUsage
 		}
-	}
-	fmt.Fprintf(c.Stdout, "══ drill %s (%s)\n", name, file)
-	w, err := drill.NewWorld()
-	if err != nil {
-		return c.usageError("drill: %v", err)
-	}
-	defer w.Close()
-	st, err := sc.Setup(ctx, w)
-	if err != nil {
-		fmt.Fprintf(c.Stderr, "runbook: drill %s: staging failed: %v\n", name, err)
+		fmt.Fprintf(c.Stderr, "runbook: drill %s: %v\n", name, err)
 		return ExitFailed
 	}
+	defer sb.CloseDrill(context.WithoutCancel(ctx))
 	for _, n := range st.Notes {
 		fmt.Fprintf(c.Stdout, "staged: %s\n", n)
 	}
-	f := &runFlags{yes: true, as: "drill", output: o.output, state: filepath.Join(w.Dir, "state")}
+	defer setEnv(st.Env)()
+	if st.StateDir == "" {
+		fmt.Fprintf(c.Stderr, "runbook: drill %s: the sandbox gave no state folder\n", name)
+		return ExitFailed
+	}
+	f := &runFlags{yes: true, as: "drill", output: o.output, state: st.StateDir}
 	for k, v := range st.Params {
 		f.params = append(f.params, k+"="+v)
 	}
@@ -168,11 +178,39 @@ func (c *Command) drillOne(ctx context.Context, name string, o *drillOpts) int {
 		return ExitFailed
 	}
 	v.summary(res, sess.rb.Objectives.RTO.D)
-	checks := sc.Verify(ctx, w, st)
+	checks, err := sb.Verify(ctx)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill %s: verify: %v\n", name, err)
+		return ExitFailed
+	}
 	return c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, v)
 }
 
-func (c *Command) drillReport(name string, res *run.Result, st *drill.Stage, checks []drill.Check, rto, rpo time.Duration, v *view) int {
+// setEnv sets variables in this process's environment, which plugins
+// inherit, and returns how to restore them.
+func setEnv(vars map[string]string) (restore func()) {
+	type saved struct {
+		value string
+		had   bool
+	}
+	old := map[string]saved{}
+	for k, v := range vars {
+		prev, had := os.LookupEnv(k)
+		old[k] = saved{prev, had}
+		os.Setenv(k, v)
+	}
+	return func() {
+		for k, s := range old {
+			if s.had {
+				os.Setenv(k, s.value)
+			} else {
+				os.Unsetenv(k)
+			}
+		}
+	}
+}
+
+func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, rto, rpo time.Duration, v *view) int {
 	w := v.w
 	fmt.Fprintf(w, "\nDrill report: %s\n", name)
 	fmt.Fprintf(w, "  run        %s %s (journal kept for the drill's duration)\n", res.RunID, res.Status)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"github.com/alpha-orion/runbook/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/alpha-orion/runbook/internal/testenv"
 
 	"github.com/alpha-orion/runbook/internal/pgserver"
 	"gopkg.in/yaml.v3"

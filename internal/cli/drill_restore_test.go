@@ -1,10 +1,11 @@
 package cli
 
 import (
-	"github.com/alpha-orion/runbook/internal/testenv"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/alpha-orion/runbook/internal/testenv"
 
 	"github.com/alpha-orion/runbook/internal/redisserver"
 	"gopkg.in/yaml.v3"

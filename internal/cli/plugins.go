@@ -8,12 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"text/tabwriter"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/plugins/builtin"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/providers"
 	"github.com/spf13/pflag"
 )
 
@@ -122,8 +123,8 @@ func runPlugin(c *Command, args []string) int {
 // what it does.
 func (c *Command) pinPlugin(name string) int {
 	dir := c.pluginDir()
-	if _, ok := builtin.Factories()[name]; ok {
-		return c.usageError("plugin pin: %q is a built-in plugin", name)
+	if slices.Contains(providers.Names(), name) {
+		return c.usageError("plugin pin: %q is a provider shipped with runbook; pin third-party plugins only", name)
 	}
 	path := filepath.Join(dir, host.ExternalPrefix+name)
 	sum, err := host.SHA256File(path)
@@ -139,7 +140,7 @@ func (c *Command) pinPlugin(name string) int {
 	if spec.Name != name {
 		return c.usageError("plugin pin: %s calls itself %q; name the file %s%s", path, spec.Name, host.ExternalPrefix, spec.Name)
 	}
-	if _, err := catalog.New(append(builtin.Specs(), spec)...); err != nil {
+	if _, err := catalog.New(append(providers.Specs(), spec)...); err != nil {
 		return c.usageError("plugin pin: %v", err)
 	}
 	l, err := readLock(dir)
@@ -166,9 +167,13 @@ func (c *Command) listPlugins(w io.Writer) int {
 		return c.usageError("plugin list: %v", err)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLUGIN\tKIND\tACTIONS\tSHA256")
-	for _, s := range builtin.Specs() {
-		fmt.Fprintf(tw, "%s\tbuilt-in\t%d\t-\n", s.Name, len(s.Actions))
+	fmt.Fprintln(tw, "PLUGIN\tKIND\tACTIONS\tSHA256 / EXECUTABLE")
+	for _, s := range providers.Specs() {
+		where, err := host.FindExecutable(host.ExternalPrefix+s.Name, c.binDir(), c.pluginDir())
+		if err != nil {
+			where = "missing: " + host.ExternalPrefix + s.Name + " (build with `go build -o DIR/ ./cmd/...`)"
+		}
+		fmt.Fprintf(tw, "%s\tprovider\t%d\t%s\n", s.Name, len(s.Actions), where)
 	}
 	for _, p := range l.Plugins {
 		fmt.Fprintf(tw, "%s\texternal\t%d\t%s\n", p.Name, len(p.Spec.Actions), p.SHA256)

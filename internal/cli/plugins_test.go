@@ -19,6 +19,9 @@ func externalPlugin(t *testing.T, dir, name, body string) string {
 	return path
 }
 
+// defaultPluginDir makes a run use the default plugin folder of its working directory.
+var defaultPluginDir = []string{"RUNBOOK_PLUGIN_DIR="}
+
 func TestExternalPluginPinValidateRun(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -31,7 +34,7 @@ func TestExternalPluginPinValidateRun(t *testing.T) {
 	// test plugin under the name "extern" (see TestMain).
 	script := "#!/bin/sh\nexec '" + exe + "' " + host.PluginArg + " extern\n"
 	path := externalPlugin(t, pdir, "extern", script)
-	code, out, errOut := cli(t, work, nil, "plugin", "pin", "extern")
+	code, out, errOut := cli(t, work, defaultPluginDir, "plugin", "pin", "extern")
 	if code != ExitOK || !strings.Contains(out, "pinned extern at sha256") {
 		t.Fatalf("pin: exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -40,20 +43,20 @@ func TestExternalPluginPinValidateRun(t *testing.T) {
 	}
 	rb := filepath.Join(work, "ext.yaml")
 	os.WriteFile(rb, []byte("apiVersion: runbook/v1\nkind: Runbook\nmetadata: {name: ext}\nsteps:\n  - {id: a, uses: extern.echo, with: {n: 41}}\n  - {id: b, uses: log, with: {message: \"got ${{ steps.a.outputs.n }}\"}}\n"), 0o644)
-	if code, out, errOut := cli(t, work, nil, "validate", "ext.yaml"); code != ExitOK {
+	if code, out, errOut := cli(t, work, defaultPluginDir, "validate", "ext.yaml"); code != ExitOK {
 		t.Fatalf("validate with a pinned plugin: exit %d\n%s\n%s", code, out, errOut)
 	}
-	code, out, errOut = cli(t, work, nil, "run", "ext.yaml")
+	code, out, errOut = cli(t, work, defaultPluginDir, "run", "ext.yaml")
 	if code != ExitOK || !strings.Contains(out, "got 41") {
 		t.Fatalf("run with a pinned plugin: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// Changing the binary after pinning: refused before it starts.
 	os.WriteFile(path, []byte(script+"# tampered\n"), 0o755)
-	code, out, errOut = cli(t, work, nil, "run", "ext.yaml")
+	code, out, errOut = cli(t, work, defaultPluginDir, "run", "ext.yaml")
 	if code != ExitFailed || !strings.Contains(out+errOut, "checksum") && !strings.Contains(out+errOut, "SHA-256") {
 		t.Fatalf("a tampered plugin ran or was not named: exit %d\n%s\n%s", code, out, errOut)
 	}
-	if code, out, _ := cli(t, work, nil, "plugin", "list"); code != ExitOK || !strings.Contains(out, "extern") || !strings.Contains(out, "external") {
+	if code, out, _ := cli(t, work, defaultPluginDir, "plugin", "list"); code != ExitOK || !strings.Contains(out, "extern") || !strings.Contains(out, "external") {
 		t.Errorf("plugin list: %d\n%s", code, out)
 	}
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/alpha-orion/runbook/engine/load"
 	"github.com/alpha-orion/runbook/engine/redact"
 	"github.com/alpha-orion/runbook/engine/run"
-	"github.com/alpha-orion/runbook/plugins/builtin"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/providers"
 	"github.com/spf13/pflag"
 )
 
@@ -283,7 +283,7 @@ func (c *Command) host(ctx context.Context, sess *session, overrides map[string]
 	if err != nil {
 		return nil, err
 	}
-	m := host.New(host.Options{Builtins: builtin.Names(), Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw, Executable: c.Executable})
+	m := host.New(host.Options{Providers: providers.Names(), Search: []string{c.binDir()}, Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw})
 	if used := run.UsedPlugins(sess.rb); len(used) > 0 {
 		go m.Start(ctx, used...) // in parallel, while the first steps are prepared
 	}

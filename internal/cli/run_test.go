@@ -8,47 +8,85 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/alpha-orion/runbook/plugins/builtin"
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"github.com/alpha-orion/runbook/plugins/host"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/alpha-orion/runbook/plugins/testplugin"
 	"github.com/hashicorp/go-plugin"
 )
 
-// The test binary is also the runbook binary: it serves the built-in
-// plugins when the host re-executes it, and runs the CLI when asked to
-// (the crash test kills such a process).
+// binDir holds the real executables the end-to-end tests run: the core,
+// every provider and the drill sandbox, built from ./cmd/... by TestMain.
+// testPluginDir is a plugin folder with the test plugin pinned in it, the
+// third-party way; cli gives it to every run that names no other.
+var binDir, testPluginDir string
+
+// TestMain builds the executables once. The test binary also serves a
+// plugin under the name "extern" when re-executed with host.PluginArg, for
+// TestExternalPluginPinValidateRun.
 func TestMain(m *testing.M) {
-	factories := builtin.Factories()
-	// A third-party plugin for TestExternalPluginPinValidateRun: the test plugin under another name.
-	factories["extern"] = func() sdk.Plugin { return testplugin.Named("extern") }
-	if served, err := host.ServeIfPlugin(os.Args[1:], factories); served {
+	if served, err := host.ServeIfPlugin(os.Args[1:], map[string]func() sdk.Plugin{
+		"extern": func() sdk.Plugin { return testplugin.Named("extern") },
+	}); served {
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
 		os.Exit(0)
 	}
-	if os.Getenv("RUNBOOK_TEST_AS_CLI") == "1" {
-		os.Exit(New().Main(os.Args[1:]))
+	os.Exit(buildAndRun(m))
+}
+
+func buildAndRun(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "runbook-cli-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+	binDir, testPluginDir = filepath.Join(tmp, "bin"), filepath.Join(tmp, "plugins")
+	if err := testenv.Build(binDir+"/", "./cmd/..."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if err := testenv.Build(filepath.Join(testPluginDir, host.ExternalPrefix+"test"), "./plugins/testplugin/runbook-plugin-test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	pin := exec.Command(filepath.Join(binDir, "runbook"), "plugin", "pin", "--plugin-dir", testPluginDir, "test")
+	if out, err := pin.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "pin the test plugin: %v\n%s", err, out)
+		return 2
 	}
 	code := m.Run()
 	plugin.CleanupClients()
-	os.Exit(code)
+	return code
 }
 
-// cli runs the CLI in a child process (the real binary's behaviour: signals,
-// exit codes, plugin re-execution) with extra environment.
+// runbookCmd is the runbook executable run in dir with extra environment;
+// unless env names a plugin folder, it is the one with the test plugin.
+func runbookCmd(dir string, env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(binDir, "runbook"), args...)
+	cmd.Dir = dir
+	cmd.Env = os.Environ()
+	if !slices.ContainsFunc(env, func(kv string) bool { return strings.HasPrefix(kv, "RUNBOOK_PLUGIN_DIR=") }) {
+		cmd.Env = append(cmd.Env, "RUNBOOK_PLUGIN_DIR="+testPluginDir)
+	}
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// cli runs the runbook executable (the real binary's behaviour: signals,
+// exit codes, plugin processes) in dir with extra environment.
 func cli(t *testing.T, dir string, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "RUNBOOK_TEST_AS_CLI=1"), env...)
+	cmd := runbookCmd(dir, env, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -228,9 +266,7 @@ func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 		dir := t.TempDir()
 		env := stateEnv(t)
 		rec := filepath.Join(dir, "rec.jsonl")
-		cmd := exec.Command(os.Args[0], "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "--yes", "--output", "json")
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), "RUNBOOK_TEST_AS_CLI=1"), env...)
+		cmd := runbookCmd(dir, env, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "--yes", "--output", "json")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -61,11 +60,6 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 	}
 	key, _ := crypto.GenerateKey()
 	multisig := crypto.PubkeyToAddress(key.PublicKey)
-	// The plugin reads the signer's key file from the variable the drill names.
-	if err := os.Setenv(keyFileEnv, owner.KeyFile); err != nil {
-		return nil, err
-	}
-	w.onClose(func() error { return os.Unsetenv(keyFileEnv) })
 	render, err := w.Render()
 	if err != nil {
 		return nil, err
@@ -80,6 +74,8 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 			"chain_id": c.ChainID().String(), "abi": v1, "fixed": v2,
 		},
 		Secrets: map[string]string{"ETH_RPC_URL": c.URL(), "RENDER_API_KEY": render.APIKey()},
+		// The plugin reads the signer's key file from the variable the drill names.
+		Env: map[string]string{keyFileEnv: owner.KeyFile},
 		Overrides: map[string]map[string]any{
 			"contract": {"key_file_env": keyFileEnv, "state_dir": filepath.Join(w.Dir, "contract-state")},
 			"render":   {"base_url": render.URL(), "poll_interval": "50ms", "retry_delay": "50ms"},

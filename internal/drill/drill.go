@@ -10,31 +10,15 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
+
+	"github.com/alpha-orion/runbook/internal/sandbox"
 )
 
 // Stage is what a scenario prepared: the run's inputs and what to report.
-type Stage struct {
-	// Params are passed as --param NAME=VALUE.
-	Params map[string]string
-	// Secrets are the runbook's secrets (the emulators' credentials).
-	Secrets map[string]string
-	// Overrides replace plugin settings to point plugins at the stand-ins.
-	Overrides map[string]map[string]any
-	// Incident is when the staged incident happened; RestorePoint is the
-	// moment the runbook restores to (zero when it restores nothing).
-	Incident     time.Time
-	RestorePoint time.Time
-	// Notes describe what was staged, for the report.
-	Notes []string
-}
+type Stage = sandbox.Stage
 
 // Check is one assertion about the end state.
-type Check struct {
-	Name   string
-	OK     bool
-	Detail string
-}
+type Check = sandbox.Check
 
 // Scenario rehearses one runbook.
 type Scenario struct {

@@ -104,7 +104,7 @@ func setupJWTRotation(ctx context.Context, w *World) (*Stage, error) {
 	}, nil
 }
 
-func verifyJWTRotation(ctx context.Context, w *World, _ *Stage) []Check {
+func verifyJWTRotation(ctx context.Context, w *World, st *Stage) []Check {
 	js, _ := w.recall("jwt").(jwtState)
 	render, _ := w.Render()
 	app, _ := w.App()
@@ -124,7 +124,7 @@ func verifyJWTRotation(ctx context.Context, w *World, _ *Stage) []Check {
 	out = append(out, check("a token signed with the new secret is accepted", code == http.StatusOK, "%s answers %d %s", jwtService, code, strings.TrimSpace(body)))
 	code, body = drillGet(ctx, app.HealthURL(jwtService))
 	out = append(out, check("the API is healthy", code == http.StatusOK, "%d %s", code, strings.TrimSpace(body)))
-	out = append(out, scanForSecrets(filepath.Join(w.Dir, "state"), fingerprint(secret), map[string]string{
+	out = append(out, scanForSecrets(st.StateDir, fingerprint(secret), map[string]string{
 		"the new JWT_SECRET": secret,
 		"the old token":      js.oldToken,
 	}))

@@ -25,6 +25,9 @@ type World struct {
 
 	memory map[string]any
 
+	// pgTemplate, when set, is copied instead of running initdb.
+	pgTemplate *pgserver.Template
+
 	pg     *pgserver.Server
 	neon   *neonemu.Emulator
 	render *renderemu.Emulator
@@ -71,7 +74,7 @@ func (w *World) Postgres(ctx context.Context) (*pgserver.Server, error) {
 	if w.pg != nil {
 		return w.pg, nil
 	}
-	pg, err := pgserver.Start(ctx, pgserver.Options{})
+	pg, err := pgserver.Start(ctx, pgserver.Options{Template: w.pgTemplate})
 	if err != nil {
 		return nil, fmt.Errorf("drill: start PostgreSQL: %w", err)
 	}

@@ -42,6 +42,10 @@ type Options struct {
 	StartTimeout time.Duration
 	// Settings are extra server settings passed as `-c name=value`.
 	Settings map[string]string
+	// Template, when set, is a Template whose data folder is copied
+	// instead of running initdb: a copy takes milliseconds, initdb about
+	// a second. Its Superuser is the one the template was made with.
+	Template *Template
 }
 
 // Server is one running PostgreSQL server; its methods are safe for concurrent use.
@@ -100,6 +104,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		user:    opts.Superuser,
 		cred:    cred,
 	}
+	if opts.Template != nil {
+		s.user = opts.Template.user
+	}
 	if err := s.setUp(ctx, opts); err != nil {
 		_ = s.Stop()
 		return nil, err
@@ -130,7 +137,11 @@ func (s *Server) setUp(ctx context.Context, opts Options) error {
 	if err := s.chown(s.dir); err != nil {
 		return err
 	}
-	if err := s.initdb(ctx); err != nil {
+	if opts.Template != nil {
+		if err := opts.Template.copyTo(ctx, s.dataDir); err != nil {
+			return err
+		}
+	} else if err := s.initdb(ctx); err != nil {
 		return err
 	}
 	if err := s.writeHBA(); err != nil {

@@ -65,13 +65,18 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if err != nil {
 		return nil, err
 	}
+	ids, err := m.hostTLS()
+	if err != nil {
+		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: make TLS identities: %w", name, err)
+	}
+	cmd.Env = ids.Env() // go-plugin appends this process's environment
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
 		Cmd:              cmd,
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		TLSConfig:        ids.Config(),
 		Managed:          true,
 		Logger:           m.logger,
 		StartTimeout:     m.opts.StartTimeout,
@@ -154,8 +159,15 @@ func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) 
 	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
 		return nil, nil, sdk.NotFound("no plugin %q", name)
 	}
+	if slices.Contains(m.opts.Providers, name) {
+		path, err := m.findProvider(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		return exec.Command(path), nil, nil
+	}
 	if m.opts.Dir == "" {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not built in, and no plugin folder is set", name)
+		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and no plugin folder is set", name)
 	}
 	path, err := filepath.Abs(filepath.Join(m.opts.Dir, ExternalPrefix+name))
 	if err != nil {
@@ -163,7 +175,7 @@ func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) 
 	}
 	got, err := SHA256File(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not built in, and there is no %s", name, path)
+		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
 	}
 	if err != nil {
 		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
@@ -189,4 +201,45 @@ func (m *Manager) checksumError(name, path string, secure *plugin.SecureConfig) 
 		got = "unreadable (" + err.Error() + ")"
 	}
 	return sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(secure.Checksum), Got: got})
+}
+
+// findProvider returns the executable of a shipped provider (see FindExecutable).
+func (m *Manager) findProvider(name string) (string, error) {
+	path, err := FindExecutable(ExternalPrefix+name, append(slices.Clone(m.opts.Search), m.opts.Dir)...)
+	if err != nil {
+		return "", sdk.NotFound("no plugin %s: %v", name, err)
+	}
+	return path, nil
+}
+
+// FindExecutable returns the absolute path of the executable file in the
+// first of dirs that has it, else on PATH. When there is none, the error
+// says where it looked and how to build it.
+func FindExecutable(file string, dirs ...string) (string, error) {
+	var looked []string
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		path, err := filepath.Abs(filepath.Join(dir, file))
+		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return path, nil
+		}
+		looked = append(looked, filepath.Dir(path))
+	}
+	if path, err := exec.LookPath(file); err == nil {
+		return filepath.Abs(path)
+	}
+	into := "the folder of the runbook executable"
+	if len(looked) > 0 {
+		into = looked[0]
+	}
+	where := "on PATH"
+	if len(looked) > 0 {
+		where = "in " + strings.Join(looked, ", ") + " or on PATH"
+	}
+	return "", fmt.Errorf("%s is not %s; it is built with the core: `go build -o %s/ ./cmd/...` in the runbook source builds the core, every provider and the drill sandbox into one folder", file, where, into)
 }

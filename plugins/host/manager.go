@@ -4,10 +4,9 @@
 //
 // A Manager serves one run. It starts a plugin the first time a step needs
 // it (or when Start asks for several at once, in parallel), at most once,
-// and reuses the process for every later step. Built-in plugins are served
-// by the runbook binary itself, re-executed with a hidden argument (see
-// ServeIfPlugin); external plugins are files in a folder, each pinned by
-// its SHA-256. A plugin that dies during a call fails that call with
+// and reuses the process for every later step. Shipped providers are
+// executables installed with the core (see Options.Providers); third-party
+// plugins are files in a folder, each pinned by its SHA-256. A plugin that dies during a call fails that call with
 // sdk.KindCrashed; the next call starts a fresh process.
 package host
 
@@ -27,16 +26,25 @@ import (
 
 // Options configures a Manager.
 type Options struct {
-	// Builtins names the plugins the runbook binary itself serves.
+	// Providers names the plugins shipped with runbook. Provider NAME is
+	// the executable ExternalPrefix+NAME, looked for in Search, then in
+	// Dir, then on PATH, and started without a pin: it is part of the
+	// installation, like the core itself.
+	Providers []string
+	// Search lists the folders to look for provider executables in
+	// before Dir; the CLI gives the folder of its own executable.
+	Search []string
+	// Builtins names plugins that Executable serves itself, re-executed
+	// with BuiltinArgs. Tests use it to serve plugins from the test binary.
 	Builtins []string
-	// Executable is the binary that serves the built-ins; empty means
-	// os.Executable(). Tests set it to the test binary.
+	// Executable is the binary that serves Builtins; empty means
+	// os.Executable().
 	Executable string
 	// BuiltinArgs returns the arguments that make Executable serve the
-	// built-in plugin name; nil means {PluginArg, name}.
+	// plugin name; nil means {PluginArg, name}.
 	BuiltinArgs func(name string) []string
-	// Dir holds the external plugins: plugin NAME is the file
-	// ExternalPrefix+NAME in it.
+	// Dir holds the third-party plugins: plugin NAME is the file
+	// ExternalPrefix+NAME in it, started only if pinned.
 	Dir string
 	// Pins maps an external plugin's name to the SHA-256 (hex) its file
 	// must have. An external plugin without a pin is not started.
@@ -66,9 +74,19 @@ type Manager struct {
 	logger hclog.Logger
 	out    io.Writer
 
+	tlsOnce sync.Once
+	tls     *sdk.HostTLS // the mutual TLS identities, made on the first start
+	tlsErr  error
+
 	mu     sync.Mutex
 	closed bool
 	slots  map[string]*slot
+}
+
+// hostTLS returns the run's TLS identities, made once.
+func (m *Manager) hostTLS() (*sdk.HostTLS, error) {
+	m.tlsOnce.Do(func() { m.tls, m.tlsErr = sdk.NewHostTLS() })
+	return m.tls, m.tlsErr
 }
 
 // slot holds one plugin's current process.

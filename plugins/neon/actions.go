@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/alpha-orion/runbook/plugins/neon/neonspec"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -39,7 +40,7 @@ func (s *session) waitOperations(ctx context.Context) (map[string]any, error) {
 			s.log.Printf("branch %s has no unfinished operations", b.Name)
 		}
 	}
-	ops, err := s.waitOps(ctx, ids, in.durationOr("timeout", DefaultRestoreTimeout))
+	ops, err := s.waitOps(ctx, ids, in.durationOr("timeout", neonspec.DefaultRestoreTimeout))
 	if err != nil {
 		return nil, err
 	}

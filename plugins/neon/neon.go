@@ -25,6 +25,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
+	"github.com/alpha-orion/runbook/plugins/neon/neonspec"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -46,8 +47,8 @@ type config struct {
 
 // defaults returns the configuration before any key is read.
 func defaults() config {
-	return config{Settings: httpapi.Settings{BaseURL: DefaultBaseURL, Retries: DefaultRetries, RetryDelay: DefaultRetryDelay,
-		PollInterval: DefaultPollInterval, RequestTimeout: DefaultRequestTimeout}, database: DefaultDatabase, role: DefaultRole}
+	return config{Settings: httpapi.Settings{BaseURL: neonspec.DefaultBaseURL, Retries: neonspec.DefaultRetries, RetryDelay: neonspec.DefaultRetryDelay,
+		PollInterval: neonspec.DefaultPollInterval, RequestTimeout: neonspec.DefaultRequestTimeout}, database: neonspec.DefaultDatabase, role: neonspec.DefaultRole}
 }
 
 // New returns an unconfigured neon plugin.
@@ -98,7 +99,7 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 	return &session{cfg: c, client: newClient(c, log), log: log, req: req}, nil
 }
 
-// NewClient returns a client of the Neon API at baseURL (DefaultBaseURL
+// NewClient returns a client of the Neon API at baseURL (neonspec.DefaultBaseURL
 // when empty) for one project, with the default retries and timeouts.
 func NewClient(baseURL, apiKey, projectID string) *Client {
 	c := defaults()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
+	"github.com/alpha-orion/runbook/plugins/neon/neonspec"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -29,7 +30,7 @@ func restoreParams(req sdk.Request) (restoreReq, error) {
 	in := inputs(req.Inputs)
 	r := restoreReq{
 		branch: in.str("branch"), source: in.str("source_branch"), lsn: in.str("lsn"), preserve: in.str("preserve_under_name"),
-		wait: in.boolOr("wait", true), timeout: in.durationOr("timeout", DefaultRestoreTimeout),
+		wait: in.boolOr("wait", true), timeout: in.durationOr("timeout", neonspec.DefaultRestoreTimeout),
 	}
 	if t, ok := req.Inputs["timestamp"].(time.Time); ok {
 		t = t.UTC()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
+	"github.com/alpha-orion/runbook/plugins/render/renderspec"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -40,7 +41,7 @@ type config struct {
 
 // defaults returns the configuration before any key is read.
 func defaults() config {
-	return config{httpapi.Settings{BaseURL: DefaultBaseURL, Retries: DefaultRetries, RetryDelay: DefaultRetryDelay,
+	return config{httpapi.Settings{BaseURL: renderspec.DefaultBaseURL, Retries: DefaultRetries, RetryDelay: DefaultRetryDelay,
 		PollInterval: DefaultPollInterval, RequestTimeout: DefaultRequestTimeout}}
 }
 
@@ -91,7 +92,7 @@ func (p *Plugin) session(req sdk.Request, log sdk.Logger) (*session, error) {
 	return &session{cfg: c, client: client, log: log, in: in, req: req}, nil
 }
 
-// NewClient returns a client of the Render API at baseURL (DefaultBaseURL
+// NewClient returns a client of the Render API at baseURL (renderspec.DefaultBaseURL
 // when empty), with the default retries and timeouts.
 func NewClient(baseURL, apiKey string) *Client {
 	c := defaults()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -70,9 +71,20 @@ func Serve(p Plugin) error {
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: versionedPlugins(p, log),
 		GRPCServer:       newGRPCServer,
+		TLSProvider:      serverTLS,
 		Logger:           log,
 	})
 	return nil
+}
+
+// Main is a plugin executable's whole main function: it serves p and exits
+// 0, or prints why it cannot (for example, when run by hand) and exits 1.
+func Main(p Plugin) {
+	if err := Serve(p); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
 
 // exitWithHost ends the plugin once the engine that started it is gone,

@@ -14,38 +14,14 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/alpha-orion/runbook/plugins/secretgen/secretgenspec"
 )
-
-// Name is the plugin's name in `uses: secret.generate`.
-const Name = "secret"
-
-// Spec is the plugin's catalogue entry.
-var Spec = catalog.Plugin{
-	Name:        Name,
-	Description: "Generate random secrets for rotations.",
-	Actions: []catalog.Action{{
-		Name:        "generate",
-		Description: "Make a new random secret from the operating system's CSPRNG.",
-		Inputs: []catalog.Field{
-			{Name: "bytes", Type: catalog.Int, Description: "random bytes (default 32; 16 to 1024)"},
-			{Name: "encoding", Type: catalog.String, Description: "hex, base64 or base64url (default base64url)"},
-		},
-		Outputs: []catalog.Field{
-			{Name: "value", Type: catalog.String, Secret: true, Description: "the secret"},
-			{Name: "fingerprint", Type: catalog.String, Description: "the first 12 hex digits of its SHA-256, safe to print"},
-			{Name: "length", Type: catalog.Int, Description: "the secret's length in characters"},
-		},
-	}},
-}
 
 // Plugin is the secret generator.
 type Plugin struct{ sdk.Base }
 
 // New returns the plugin.
 func New() sdk.Plugin { return &Plugin{} }
-
-// Spec returns the catalogue entry.
-func (*Plugin) Spec() catalog.Plugin { return Spec }
 
 // Plan says what would be generated, without generating it.
 func (*Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
@@ -100,3 +76,13 @@ func options(in map[string]any) (int, string, error) {
 	}
 	return n, enc, nil
 }
+
+// Name is the name the plugin is served under.
+const Name = secretgenspec.Name
+
+// Spec is the plugin's catalogue entry. It lives in secretgenspec so that the
+// runbook core can link it without this package's dependencies.
+var Spec = secretgenspec.Spec
+
+// Spec returns the catalogue entry.
+func (*Plugin) Spec() catalog.Plugin { return Spec }

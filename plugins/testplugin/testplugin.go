@@ -2,8 +2,9 @@
 // echoes its inputs, sleeps, fails on demand, crashes its own process, and
 // records side effects in a file so a test can count them.
 //
-// The main binary serves it as the built-in plugin "test"; a test binary
-// serves it by re-executing itself (see host.ServeIfPlugin).
+// It ships nowhere: tests build it as the third-party executable
+// runbook-plugin-test (./runbook-plugin-test) and pin it, or serve it from
+// the test binary itself (see host.ServeIfPlugin).
 package testplugin
 
 import (

@@ -1,0 +1,67 @@
+package pgserver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Template is a data folder made once by initdb, from which Start makes
+// each server's data folder by copying, for callers that start many
+// servers (`runbook drill --all`, which starts one per drill).
+type Template struct {
+	dir     string
+	dataDir string
+	user    string
+}
+
+// NewTemplate runs initdb once into a new temporary folder. opts is read
+// as by Start (BinDir, Dir, Superuser, RunAs, StartTimeout); Close removes
+// the folder.
+func NewTemplate(ctx context.Context, opts Options) (*Template, error) {
+	opts = withDefaults(opts)
+	binDir, err := FindBinDir(opts.BinDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
+	defer cancel()
+	cred, err := credentialFor(opts.RunAs)
+	if err != nil {
+		return nil, err
+	}
+	parent := socketSafeDir(opts.Dir)
+	if err := checkReachable(parent, cred, opts.RunAs); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp(parent, folderPrefix+"template-")
+	if err != nil {
+		return nil, fmt.Errorf("pgserver: create folder: %w", err)
+	}
+	s := &Server{binDir: binDir, dir: dir, dataDir: filepath.Join(dir, "data"), user: opts.Superuser, cred: cred}
+	t := &Template{dir: dir, dataDir: s.dataDir, user: opts.Superuser}
+	if err := s.chown(dir); err != nil {
+		t.Close()
+		return nil, err
+	}
+	if err := s.initdb(ctx); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// copyTo copies the template's data folder to dst, keeping owners and modes.
+func (t *Template) copyTo(ctx context.Context, dst string) error {
+	out, err := exec.CommandContext(ctx, "cp", "-a", t.dataDir, dst).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pgserver: copy the template data folder: %w\n%s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Close removes the template's folder.
+func (t *Template) Close() error { return os.RemoveAll(t.dir) }
