@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/alpha-orion/runbook/plugins/secretgen"
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/alpha-orion/runbook/plugins/secretgen"
 )
 
 func main() { sdk.Main(secretgen.New()) }

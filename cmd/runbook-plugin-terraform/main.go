@@ -3,8 +3,8 @@
 package main
 
 import (
-	"github.com/alpha-orion/runbook/plugins/terraform"
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/alpha-orion/runbook/plugins/terraform"
 )
 
 func main() { sdk.Main(terraform.New()) }
