@@ -57,11 +57,6 @@ type Checker struct {
 	withOut map[string]*conf.Config
 	// memo remembers results: runbooks repeat guards such as `outputs.ok`.
 	memo map[string]Result
-	// fast is set when quick may answer for this scope.
-	fast bool
-	// qp and qrefs are quick's scratch space, reused from one expression to the next.
-	qp    quickParser
-	qrefs []Ref
 }
 
 // NewChecker prepares a checker for the names in scope.
@@ -76,7 +71,6 @@ func NewChecker(scope *Scope) *Checker {
 	for _, s := range scope.Secrets {
 		c.secrets[s] = true
 	}
-	c.fast = quickScope(scope)
 	return c
 }
 
@@ -108,9 +102,6 @@ func (c *Checker) Check(src string, outputs *StepScope) Result {
 
 func (c *Checker) check(src string, outputs *StepScope) Result {
 	rewritten := Rewrite(src, c.IsStep)
-	if res, ok := c.quick(rewritten, outputs); ok {
-		return res
-	}
 	return c.full(src, rewritten, outputs)
 }
 

@@ -114,9 +114,6 @@ func (d *decoder) precheck() bool {
 var lineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 func (d *decoder) parse() *yaml.Node {
-	if root := quickParse(d.src); root != nil {
-		return root
-	}
 	dec := yaml.NewDecoder(bytes.NewReader(d.src))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"gopkg.in/yaml.v3"
 
 	"github.com/alpha-orion/runbook/engine/diag"
@@ -30,26 +28,23 @@ type finding struct {
 	what string
 }
 
-// report adds one diagnostic per leaf cause of err, leaving out findings
-// inside a value that already has the wrong type.
-func (r *reporter) report(err *jsonschema.ValidationError) {
-	var leaves []*jsonschema.ValidationError
-	collect(err, &leaves)
+// report adds one diagnostic per violation, leaving out findings inside a
+// value that already has the wrong type.
+func (r *reporter) report(vs []violation) {
 	var typed [][]string
-	for _, e := range leaves {
-		if _, ok := e.ErrorKind.(*kind.Type); ok {
-			typed = append(typed, e.InstanceLocation)
+	for _, v := range vs {
+		if v.keyword == "type" {
+			typed = append(typed, v.path)
 		}
 	}
 	// Report in document order, so that a value shared through aliases is
-	// named after the first path that reaches it, whatever the library's
-	// (map-ordered) error order.
-	slices.SortStableFunc(leaves, func(a, b *jsonschema.ValidationError) int {
-		return comparePaths(a.InstanceLocation, b.InstanceLocation)
+	// named after the first path that reaches it.
+	slices.SortStableFunc(vs, func(a, b violation) int {
+		return comparePaths(a.path, b.path)
 	})
-	for _, e := range leaves {
-		if !inside(e.InstanceLocation, typed) {
-			r.leaf(e)
+	for _, v := range vs {
+		if !inside(v.path, typed) {
+			r.leaf(v)
 		}
 	}
 }
@@ -68,21 +63,6 @@ func comparePaths(a, b []string) int {
 		return strings.Compare(a[i], b[i])
 	}
 	return len(a) - len(b)
-}
-
-// collect appends the leaf causes of e. A propertyNames failure is kept as a
-// leaf: its causes describe the rejected name, not an instance location.
-// (runbook.schema.json uses patternProperties instead: the library does not
-// copy a propertyNames failure's InstanceLocation, which later siblings
-// overwrite.)
-func collect(e *jsonschema.ValidationError, out *[]*jsonschema.ValidationError) {
-	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok || len(e.Causes) == 0 {
-		*out = append(*out, e)
-		return
-	}
-	for _, c := range e.Causes {
-		collect(c, out)
-	}
 }
 
 // inside reports whether path lies strictly below one of the parents.
@@ -108,43 +88,42 @@ func (r *reporter) add(n *yaml.Node, what, rule, format string, args ...any) {
 	r.list.Add(r.file, pos(n), rule, format, args...)
 }
 
-func (r *reporter) leaf(e *jsonschema.ValidationError) {
-	path := e.InstanceLocation
+func (r *reporter) leaf(v violation) {
+	path := v.path
 	_, n := locate(r.root, path)
-	switch k := e.ErrorKind.(type) {
-	case *kind.AdditionalProperties:
-		for _, p := range k.Properties {
-			r.unknownKey(e.SchemaURL, path, p)
+	switch v.keyword {
+	case "additionalProperties":
+		for _, p := range v.names {
+			r.unknownKey(v.node, path, p)
 		}
-	case *kind.Required:
-		for _, m := range k.Missing {
+	case "required":
+		for _, m := range v.names {
 			r.add(n, "missing "+m, RuleRequiredKey, "missing required key %q%s", m, r.where(path))
 		}
-	case *kind.Type:
-		r.typeError(e.SchemaURL, path, n, k.Want)
-	case *kind.Enum:
-		r.enum(path, n, k.Want)
-	case *kind.Const:
-		r.add(n, RuleEnum, RuleEnum, "%s must be %s, got %s", r.label(path), plain(k.Want), text(n))
-	case *kind.Pattern:
-		r.pattern(path, n, k.Want)
-	case *kind.MinItems:
-		r.minItems(path, n, k.Want)
-	case *kind.Minimum:
-		r.add(n, "minimum", RuleSchema, "%s must be at least %s, got %s", r.label(path), k.Want.RatString(), text(n))
-	case *kind.UniqueItems:
-		dup := append(slices.Clip(path), strconv.Itoa(k.Duplicates[1]))
+	case "type":
+		r.typeError(v.node, path, n, v.node.types)
+	case "enum":
+		r.enum(path, n, v.node.enum)
+	case "const":
+		r.add(n, RuleEnum, RuleEnum, "%s must be %s, got %s", r.label(path), plain(v.node.constVal), text(n))
+	case "pattern":
+		r.pattern(path, n, v.node.pattern)
+	case "minItems":
+		r.minItems(path, n, v.node.minItems)
+	case "minimum":
+		r.add(n, "minimum", RuleSchema, "%s must be at least %s, got %s", r.label(path), strconv.FormatFloat(v.node.minimum, 'f', -1, 64), text(n))
+	case "uniqueItems":
+		dup := append(slices.Clip(path), strconv.Itoa(v.dup))
 		_, d := locate(r.root, dup)
 		r.add(d, "unique", RuleSchema, "%s lists %s twice", r.label(path), text(d))
 	default:
-		kw := strings.Join(e.ErrorKind.KeywordPath(), "/")
-		r.add(n, kw, RuleSchema, "%s breaks the schema's %q rule", r.label(path), kw)
+		r.add(n, v.keyword, RuleSchema, "%s breaks the schema's %q rule", r.label(path), v.keyword)
 	}
 }
 
-func (r *reporter) unknownKey(schemaURL string, path []string, key string) {
+func (r *reporter) unknownKey(node *schemaNode, path []string, key string) {
 	k, _ := locate(r.root, append(slices.Clip(path), key))
-	obj := objects[schemaURL]
+	obj := objectOf(node)
 	if len(obj.patterns) > 0 {
 		// A map whose keys are names (params): the name is wrong, not the key.
 		re := strings.Join(obj.patterns, " or ")
@@ -166,10 +145,10 @@ func (r *reporter) unknownKey(schemaURL string, path []string, key string) {
 	r.add(k, RuleUnknownKey, RuleUnknownKey, "%s", msg)
 }
 
-func (r *reporter) typeError(schemaURL string, path []string, n *yaml.Node, want []string) {
+func (r *reporter) typeError(node *schemaNode, path []string, n *yaml.Node, want []string) {
 	got := deref(n)
 	phrase := wantPhrase(want)
-	duration := strings.HasSuffix(schemaURL, "/$defs/duration")
+	duration := node.loc == "#/$defs/duration"
 	if duration {
 		phrase = "a duration such as 30s or 10m"
 	}

@@ -5,18 +5,18 @@
 // It is the first lint pass: it checks shape only (known keys, required keys,
 // types, enums, patterns). Meaning — durations that parse, ids that exist,
 // expressions that type-check — belongs to the passes after it.
+//
+// The schema is compiled at build time, by go generate, into a table
+// (schema_gen.go, made by internal/schemagen): the binary links no JSON
+// Schema library and pays nothing for the schema when it starts. The tests
+// check the table's verdicts against a JSON Schema library's, and that the
+// table is up to date with runbook.schema.json.
 package schemacheck
 
 import (
-	"bytes"
-	"fmt"
-	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
 
 	"github.com/alpha-orion/runbook/engine/diag"
-	"github.com/alpha-orion/runbook/schema"
 )
 
 // Rule names of the findings Check reports, shown as "[rule]".
@@ -35,50 +35,6 @@ const (
 	RuleSchema = "schema"
 )
 
-var (
-	compileOnce sync.Once
-	compiled    *jsonschema.Schema
-	// objects maps the location of each object schema to its keys, for
-	// "did you mean" hints.
-	objects map[string]objectSchema
-)
-
-// validator returns the compiled schema, compiling it on first use; the
-// fast path's shapes are built too.
-func validator() *jsonschema.Schema {
-	compileOnce.Do(func() {
-		var err error
-		compiled, objects, err = compile()
-		if err != nil {
-			// The schema is embedded at build time: a failure is a bug in
-			// runbook.schema.json, caught by TestSchemaCompiles.
-			panic(fmt.Sprintf("schemacheck: compile embedded schema: %v", err))
-		}
-	})
-	shapes()
-	return compiled
-}
-
-// compile compiles the embedded schema and indexes its object schemas.
-func compile() (*jsonschema.Schema, map[string]objectSchema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema.JSON))
-	if err != nil {
-		return nil, nil, err
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	if err := c.AddResource(schema.ID, doc); err != nil {
-		return nil, nil, err
-	}
-	sch, err := c.Compile(schema.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	objs := map[string]objectSchema{}
-	indexObjects(doc, schema.ID+"#", objs)
-	return sch, objs, nil
-}
-
 // Check validates one runbook document against the language's schema and
 // returns the findings, sorted. doc is the yaml DocumentNode or its root node;
 // nil, a zero node or an empty document yields none (the loader reports empty
@@ -94,34 +50,20 @@ func Check(file string, doc *yaml.Node) diag.List {
 		}
 		root = doc.Content[0]
 	}
-	fast, step := shapes()
-	if quick(root, fast) {
-		return nil // the common case: valid, decided without allocating or compiling the schema
-	}
-	return slowCheck(file, root, step)
-}
-
-// slowCheck validates root with the library and explains its findings.
-// Steps quick accepts are stood in for when step, their schema, is not nil.
-func slowCheck(file string, root *yaml.Node, step *shape) diag.List {
 	c := newConverter()
-	c.root, c.step = root, step
 	v := c.value(root)
 	if c.bad != nil {
 		var l diag.List
 		l.Add(file, pos(c.bad), RuleSchema, "%s", c.why)
 		return l
 	}
-	err := validator().Validate(v)
-	if err == nil {
+	var vs []violation
+	validate(0, v, nil, &vs)
+	if len(vs) == 0 {
 		return nil
 	}
 	r := reporter{file: file, root: root, doc: v}
-	if verr, ok := err.(*jsonschema.ValidationError); ok {
-		r.report(verr)
-	} else {
-		r.list.Add(file, pos(root), RuleSchema, "cannot validate: %v", err)
-	}
+	r.report(vs)
 	r.list.Sort()
 	return r.list
 }

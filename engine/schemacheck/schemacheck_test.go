@@ -32,16 +32,6 @@ func lines(l diag.List) string {
 	return b.String()
 }
 
-func TestSchemaCompiles(t *testing.T) {
-	sch, keys, err := compile()
-	if err != nil {
-		t.Fatalf("embedded schema does not compile: %v", err)
-	}
-	if sch == nil || len(keys) == 0 {
-		t.Fatalf("compile returned schema %v and %d key sets", sch, len(keys))
-	}
-}
-
 // TestOK checks that every runbook in testdata/ok is clean.
 func TestOK(t *testing.T) {
 	files, _ := filepath.Glob("testdata/ok/*.yaml")

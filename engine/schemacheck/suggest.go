@@ -2,7 +2,6 @@ package schemacheck
 
 import (
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -12,24 +11,19 @@ type objectSchema struct {
 	patterns []string // its patternProperties, sorted
 }
 
-// indexObjects records each object schema that names properties under its
-// location: base followed by its JSON pointer, as the library reports it.
-func indexObjects(v any, loc string, out map[string]objectSchema) {
-	switch x := v.(type) {
-	case map[string]any:
-		props, _ := x["properties"].(map[string]any)
-		pats, _ := x["patternProperties"].(map[string]any)
-		if len(props) > 0 || len(pats) > 0 {
-			out[loc] = objectSchema{keys: sortedKeys(props), patterns: sortedKeys(pats)}
-		}
-		for k, e := range x {
-			indexObjects(e, loc+"/"+escape(k), out)
-		}
-	case []any:
-		for i, e := range x {
-			indexObjects(e, loc+"/"+strconv.Itoa(i), out)
-		}
+// objectOf returns what hints need of an object schema: its property
+// names and its patternProperties, sorted.
+func objectOf(n *schemaNode) objectSchema {
+	var o objectSchema
+	for _, p := range n.props {
+		o.keys = append(o.keys, p.name)
 	}
+	for _, p := range n.patterns {
+		o.patterns = append(o.patterns, p.name)
+	}
+	sort.Strings(o.keys)
+	sort.Strings(o.patterns)
+	return o
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -39,11 +33,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// escape escapes a JSON pointer token.
-func escape(tok string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(tok)
 }
 
 // suggest returns the candidate closest to s when it is at most two edits

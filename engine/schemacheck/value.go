@@ -19,8 +19,6 @@ const maxExpanded = 1 << 20
 // validator understands: map[string]any, []any, string, int64, uint64,
 // float64, bool and nil.
 type converter struct {
-	root    *yaml.Node   // the document's root mapping
-	step    *shape       // the schema of a step, when steps quick accepts may be stood in for
 	left    int          // values aliases may still expand to
 	anchors []*yaml.Node // anchors being expanded, innermost last
 	outer   *yaml.Node   // the alias whose expansion the anchors serve
@@ -98,43 +96,11 @@ func (c *converter) mapping(n *yaml.Node) map[string]any {
 		k, v := n.Content[i], n.Content[i+1]
 		switch {
 		case isMerge(k):
-		case n == c.root && c.step != nil && isStepList(k.Value) && v.Kind == yaml.SequenceNode:
-			m[k.Value] = c.steps(v)
 		default:
 			m[k.Value] = c.value(v)
 		}
 	}
 	return m
-}
-
-// steps converts a list of steps, standing in for each step quick accepts a
-// mapping of only its required keys: still a valid step, but one the library
-// checks in a fraction of the time, so that a runbook with one bad step costs
-// little more than one with none.
-func (c *converter) steps(n *yaml.Node) []any {
-	s := make([]any, len(n.Content))
-	for i, e := range n.Content {
-		if !quick(e, c.step) {
-			s[i] = c.value(e)
-			continue
-		}
-		s[i] = c.standIn(e)
-	}
-	return s
-}
-
-// standIn returns the required keys of step e, converted, or all of e when one
-// of them is not a scalar.
-func (c *converter) standIn(e *yaml.Node) any {
-	stand := make(map[string]any, len(c.step.required))
-	for _, r := range c.step.required {
-		_, v := lookup(e, r, 0)
-		if v == nil || v.Kind != yaml.ScalarNode {
-			return c.value(e)
-		}
-		stand[r] = scalar(v)
-	}
-	return stand
 }
 
 // merge adds the keys of a merge key's value ("<<: *defaults", or a list of
@@ -191,7 +157,7 @@ func scalar(n *yaml.Node) any {
 	return slowScalar(n)
 }
 
-// slowScalar lets yaml.v3 resolve what the fast path does not: 0o17, 1_000,
+// slowScalar lets yaml.v3 decode what strconv does not: 0o17, 1_000,
 // .inf, explicitly tagged values, integers beyond int64.
 func slowScalar(n *yaml.Node) any {
 	var v any

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
@@ -219,4 +220,12 @@ func (c *Command) binDir() string {
 		exe = real
 	}
 	return filepath.Dir(exe)
+}
+
+// tuneGC sets the garbage collector's target for this command, unless
+// GOGC is set, which still decides.
+func (c *Command) tuneGC(percent int) {
+	if c.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
 }

@@ -5,15 +5,19 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"sync"
 	"time"
 )
 
 //go:embed report.html.tmpl
 var htmlSource string
 
-var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine,
-}).Parse(htmlSource))
+// htmlTemplate is parsed on first use, not when every command starts.
+var htmlTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine,
+	}).Parse(htmlSource))
+})
 
 // Chart geometry, in SVG user units.
 const (
@@ -89,7 +93,7 @@ func HTML(w io.Writer, r *Run) error {
 			d.Outputs = append(d.Outputs, stepOutputs{Step: s.ID, Outputs: s.Outputs, Secret: s.Secret})
 		}
 	}
-	return htmlTemplate.Execute(w, d)
+	return htmlTemplate().Execute(w, d)
 }
 
 func (r *Run) gantt() gantt {
