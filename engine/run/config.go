@@ -47,8 +47,16 @@ func PluginConfig(rb *load.Runbook, params map[string]any, secrets, env map[stri
 	return out, nil
 }
 
-// UsedPlugins returns the plugins a runbook's steps (and undos) call, in first-use order.
-func UsedPlugins(rb *load.Runbook) []string {
+// UsedPlugins lists the plugins a runbook's steps and undo steps use, in
+// the order they first appear.
+func UsedPlugins(rb *load.Runbook) []string { return PendingPlugins(rb, nil) }
+
+// PendingPlugins lists the plugins of the steps a run may still execute,
+// and of their undo steps: every step's when finished is nil, else those
+// of the steps finished reports false for. A resumed run starts these
+// ahead of time; a plugin whose steps are all done starts only if a step
+// turns out to need it (an undo), never for nothing.
+func PendingPlugins(rb *load.Runbook, finished func(stepID string) bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(s *load.Step) {
@@ -61,6 +69,9 @@ func UsedPlugins(rb *load.Runbook) []string {
 		}
 	}
 	for _, s := range rb.AllSteps() {
+		if finished != nil && finished(s.ID.Value) {
+			continue
+		}
 		add(s)
 		add(s.Undo)
 	}

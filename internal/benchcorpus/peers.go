@@ -49,3 +49,24 @@ func WriteWorkflows(dir string, n, steps int) error {
 	}
 	return nil
 }
+
+// Long returns one runbook of the given number of log steps in a chain,
+// every tenth guarded on the previous one's output, written compactly so
+// that 10,000 steps fit the loader's size limit: the run-time memory
+// benchmark.
+func Long(steps int) []byte {
+	var b strings.Builder
+	b.WriteString("apiVersion: runbook/v1\nkind: Runbook\nmetadata: {name: long}\nsteps:\n")
+	for s := 0; s < steps; s++ {
+		if s == 0 {
+			b.WriteString("- {id: s0, uses: log, with: {message: m0}}\n")
+			continue
+		}
+		if s%10 == 0 {
+			fmt.Fprintf(&b, "- {id: s%d, needs: [s%d], when: 'steps.s%d.outputs.message != \"\"', uses: log, with: {message: m%d}}\n", s, s-1, s-1, s)
+			continue
+		}
+		fmt.Fprintf(&b, "- {id: s%d, needs: [s%d], uses: log, with: {message: m%d}}\n", s, s-1, s)
+	}
+	return []byte(b.String())
+}

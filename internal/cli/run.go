@@ -274,7 +274,10 @@ func (c *Command) environ() map[string]string {
 }
 
 // host starts a plugin manager for the session's runbook.
-func (c *Command) host(ctx context.Context, sess *session, overrides map[string]map[string]any, logw io.Writer) (*host.Manager, error) {
+//
+// prestart names the plugins to start at once, in parallel, while the
+// first steps are prepared; others start when a step needs them.
+func (c *Command) host(ctx context.Context, sess *session, overrides map[string]map[string]any, logw io.Writer, prestart []string) (*host.Manager, error) {
 	cfg, err := run.PluginConfig(sess.rb, sess.params, sess.secrets, sess.env, overrides)
 	if err != nil {
 		return nil, errors.New(sess.redactor.String(err.Error()))
@@ -284,8 +287,8 @@ func (c *Command) host(ctx context.Context, sess *session, overrides map[string]
 		return nil, err
 	}
 	m := host.New(host.Options{Providers: providers.Names(), Search: []string{c.binDir()}, Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw})
-	if used := run.UsedPlugins(sess.rb); len(used) > 0 {
-		go m.Start(ctx, used...) // in parallel, while the first steps are prepared
+	if len(prestart) > 0 {
+		go m.Start(ctx, prestart...)
 	}
 	return m, nil
 }
@@ -317,7 +320,7 @@ func stepIDs(rb *load.Runbook) []string {
 
 func (c *Command) start(ctx context.Context, sess *session, f *runFlags) int {
 	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.UsedPlugins(sess.rb))
 	if err != nil {
 		return c.usageError("%v", err)
 	}
@@ -376,7 +379,11 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 	sess.store = store
 	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
 	v.start = rp.Started
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	finished := func(id string) bool {
+		st := rp.Steps[id]
+		return st != nil && (st.Status == journal.StatusSucceeded || st.Status == journal.StatusSkipped)
+	}
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.PendingPlugins(sess.rb, finished))
 	if err != nil {
 		return c.usageError("%v", err)
 	}
@@ -390,7 +397,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 }
 
 func (c *Command) plan(ctx context.Context, sess *session) int {
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr))
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.UsedPlugins(sess.rb))
 	if err != nil {
 		return c.usageError("%v", err)
 	}

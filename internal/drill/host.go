@@ -118,7 +118,7 @@ func (h *Host) pgTemplate(ctx context.Context) (*pgserver.Template, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.template == nil {
-		t, err := pgserver.NewTemplate(ctx, pgserver.Options{})
+		t, err := pgserver.NewTemplate(ctx, pgserver.Options{Dir: pgserver.MemoryDir()})
 		if err != nil {
 			return nil, fmt.Errorf("drill: initdb: %w", err)
 		}

@@ -74,7 +74,7 @@ func (w *World) Postgres(ctx context.Context) (*pgserver.Server, error) {
 	if w.pg != nil {
 		return w.pg, nil
 	}
-	pg, err := pgserver.Start(ctx, pgserver.Options{Template: w.pgTemplate})
+	pg, err := pgserver.Start(ctx, pgserver.Options{Template: w.pgTemplate, Dir: pgserver.MemoryDir()})
 	if err != nil {
 		return nil, fmt.Errorf("drill: start PostgreSQL: %w", err)
 	}

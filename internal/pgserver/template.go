@@ -65,3 +65,22 @@ func (t *Template) copyTo(ctx context.Context, dst string) error {
 
 // Close removes the template's folder.
 func (t *Template) Close() error { return os.RemoveAll(t.dir) }
+
+// MemoryDir returns a folder in memory (/dev/shm, a tmpfs on Linux) for
+// throwaway servers, or "" when there is none that is writable. A data
+// folder is about a thousand files: on some disks copying it takes a
+// second, in memory a twentieth of that.
+func MemoryDir() string {
+	const shm = "/dev/shm"
+	st, err := os.Stat(shm)
+	if err != nil || !st.IsDir() {
+		return ""
+	}
+	f, err := os.CreateTemp(shm, folderPrefix+"probe-")
+	if err != nil {
+		return ""
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return shm
+}

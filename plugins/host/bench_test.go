@@ -2,8 +2,11 @@ package host
 
 import (
 	"context"
+	"os"
+	"sync"
 	"testing"
 
+	"github.com/alpha-orion/runbook/internal/testenv"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/health/grpc_health_v1"
@@ -79,5 +82,45 @@ func BenchmarkStart(b *testing.B) {
 		b.StopTimer()
 		_ = m.Close()
 		b.StartTimer()
+	}
+}
+
+// providerBin holds the provider executables BenchmarkStartProvider
+// starts, built once.
+var providerBin = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "runbook-bench-providers-")
+	if err != nil {
+		return "", err
+	}
+	return dir, testenv.Build(dir+"/", "./cmd/runbook-plugin-secret", "./cmd/runbook-plugin-http", "./cmd/runbook-plugin-neon", "./cmd/runbook-plugin-postgres")
+})
+
+// BenchmarkStartProvider is a shipped provider's cold start as `runbook run`
+// pays it: find the executable, start the process, TLS handshake, Describe
+// and Configure. Killing it is not timed.
+func BenchmarkStartProvider(b *testing.B) {
+	dir, err := providerBin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	configs := map[string]map[string]any{
+		"secret":   nil,
+		"http":     nil,
+		"neon":     {"project_id": "bench", "api_key": "bench-key"},
+		"postgres": nil,
+	}
+	for _, name := range []string{"secret", "http", "neon", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			for b.Loop() {
+				m := New(Options{Providers: []string{name}, Search: []string{dir}, Config: map[string]map[string]any{name: configs[name]}})
+				if err := m.Start(ctx, name); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				_ = m.Close()
+				b.StartTimer()
+			}
+		})
 	}
 }
