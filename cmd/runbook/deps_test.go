@@ -110,12 +110,14 @@ func providerDir(t *testing.T, name string) string {
 	if err != nil {
 		t.Fatalf("provider %s has no cmd/runbook-plugin-%s: %v", name, name, err)
 	}
-	_, rest, ok := strings.Cut(string(src), `"`+module+`/plugins/`)
-	if !ok {
-		t.Fatalf("cmd/runbook-plugin-%s imports no provider package", name)
+	for _, line := range strings.Split(string(src), "\n") {
+		dir, ok := strings.CutPrefix(strings.TrimSpace(line), `"`+module+`/plugins/`)
+		if dir = strings.TrimSuffix(dir, `"`); ok && dir != "sdk" {
+			return dir
+		}
 	}
-	dir, _, _ := strings.Cut(rest, `"`)
-	return dir
+	t.Fatalf("cmd/runbook-plugin-%s imports no provider package", name)
+	return ""
 }
 
 // TestEveryProviderHasAnExecutable checks that cmd/ has one
