@@ -39,6 +39,8 @@ type Command struct {
 	IsTerminal bool
 	// StdinIsTerminal reports whether Stdin is a terminal (approval prompts).
 	StdinIsTerminal bool
+	// Columns returns the terminal's width; nil means ask Stdout's terminal.
+	Columns func() int
 	// Catalog is the action catalogue; nil means the built-in one.
 	Catalog *catalog.Catalog
 	// BinDir holds the provider executables and the drill sandbox; empty
@@ -228,4 +230,17 @@ func (c *Command) tuneGC(percent int) {
 	if c.Getenv("GOGC") == "" {
 		debug.SetGCPercent(percent)
 	}
+}
+
+// columns returns the width of the terminal Stdout is on, or 80.
+func (c *Command) columns() int {
+	if c.Columns != nil {
+		return c.Columns()
+	}
+	if f, ok := c.Stdout.(*os.File); ok {
+		if ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ); err == nil && ws.Col > 0 {
+			return int(ws.Col)
+		}
+	}
+	return 80
 }

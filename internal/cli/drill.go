@@ -166,7 +166,7 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 		return code
 	}
 	sess.store = journal.Folder(f.state) // a drill's state is its own, always a folder
-	v := newView(c.Stdout, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
+	v := newView(c.Stdout, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
 	m, err := c.host(ctx, sess, st.Overrides, io.Discard, run.UsedPlugins(sess.rb))
 	if err != nil {
 		return c.usageError("%v", err)

@@ -305,29 +305,33 @@ func (c *Command) options(sess *session, f *runFlags, m *host.Manager, v *view) 
 	return run.Options{
 		Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env,
 		Dispatcher: m, Store: sess.store, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency,
-		Approver: &approver{user: sess.user, all: f.yes, ids: ids, terminal: c.StdinIsTerminal, in: in, out: sess.redactor.Writer(c.Stderr)},
+		Approver: &approver{user: sess.user, all: f.yes, ids: ids, terminal: c.StdinIsTerminal, in: in, out: sess.redactor.Writer(c.Stderr), hold: v.hold},
 		Observe:  v.event,
 	}
 }
 
-func stepIDs(rb *load.Runbook) []string {
-	var ids []string
-	for _, s := range rb.AllSteps() {
-		ids = append(ids, s.ID.Value)
+// stepLists returns the runbook's step ids list by list: steps,
+// on_failure, finally.
+func stepLists(rb *load.Runbook) [][]string {
+	var lists [][]string
+	for _, l := range [][]*load.Step{rb.Steps, rb.OnFailure, rb.Finally} {
+		ids := make([]string, 0, len(l))
+		for _, s := range l {
+			ids = append(ids, s.ID.Value)
+		}
+		lists = append(lists, ids)
 	}
-	return ids
+	return lists
 }
 
 func (c *Command) start(ctx context.Context, sess *session, f *runFlags) int {
-	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
+	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
 	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.UsedPlugins(sess.rb))
 	if err != nil {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
-	if c.IsTerminal {
-		v.startLive()
-	}
+	c.startLive(v)
 	res, err := run.Start(ctx, c.options(sess, f, m, v))
 	v.stopLive()
 	return c.finish(res, err, sess, v)
@@ -377,7 +381,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 		return code
 	}
 	sess.store = store
-	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepIDs(sess.rb))
+	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
 	v.start = rp.Started
 	finished := func(id string) bool {
 		st := rp.Steps[id]
@@ -388,9 +392,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
-	if c.IsTerminal {
-		v.startLive()
-	}
+	c.startLive(v)
 	res, _, err := run.Resume(ctx, c.options(sess, f, m, v), runID)
 	v.stopLive()
 	return c.finish(res, err, sess, v)

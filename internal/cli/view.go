@@ -4,16 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/alpha-orion/runbook/engine/eval"
 	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/redact"
 	"github.com/alpha-orion/runbook/engine/run"
+	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
 // view prints a run's events as they happen: text lines for people, or JSON lines for machines.
@@ -27,7 +28,13 @@ type view struct {
 	width  int
 
 	// live redraws a status line under the event lines (on a terminal).
+	// held counts the questions being asked: while one is, the line is
+	// neither drawn nor cleared, so it never hides a prompt.
 	live    bool
+	held    int
+	styled  bool       // reverse video, unless NO_COLOR is set
+	columns func() int // the terminal's width, read at each redraw
+	lists   [][]string // step ids by list: steps, on_failure, finally
 	total   int
 	done    map[string]bool
 	running map[string]runningStep
@@ -40,20 +47,30 @@ type runningStep struct {
 	since   time.Time
 }
 
-func newView(w io.Writer, format string, r *redact.Redactor, rto time.Duration, stepIDs []string) *view {
-	width := 8
-	for _, id := range stepIDs {
-		width = max(width, len(id))
+func newView(w io.Writer, format string, r *redact.Redactor, rto time.Duration, lists [][]string) *view {
+	width, total := 8, 0
+	for _, l := range lists {
+		for _, id := range l {
+			width = max(width, len(id))
+		}
+		total += len(l)
 	}
-	return &view{w: r.Writer(w), json: format == "json", redact: r, rto: rto, width: width,
-		total: len(stepIDs), done: map[string]bool{}, running: map[string]runningStep{}}
+	return &view{w: r.Writer(w), json: format == "json", redact: r, rto: rto, width: width, lists: lists,
+		total: total, done: map[string]bool{}, running: map[string]runningStep{}}
 }
 
-// startLive turns on the status line, redrawn every second until stopLive.
-func (v *view) startLive() {
-	if v.json {
+// startLive turns on the status line, redrawn every second until
+// stopLive, when c's output is a terminal that can draw one: not for
+// TERM=dumb, and without styling under NO_COLOR.
+func (c *Command) startLive(v *view) {
+	if v.json || !c.IsTerminal {
 		return
 	}
+	if term := c.Getenv("TERM"); term == "dumb" || term == "" {
+		return
+	}
+	v.styled = c.Getenv("NO_COLOR") == ""
+	v.columns = c.columns
 	v.live = true
 	v.stopped = make(chan struct{})
 	go func() {
@@ -80,13 +97,31 @@ func (v *view) stopLive() {
 	close(v.stopped)
 	v.mu.Lock()
 	v.live = false
-	io.WriteString(v.w, "\r\x1b[K")
+	if v.held == 0 {
+		io.WriteString(v.w, "\r\x1b[K")
+	}
 	v.mu.Unlock()
+}
+
+// hold clears the status line and keeps it off until the returned
+// release is called: the approver holds it while it asks a question.
+func (v *view) hold() (release func()) {
+	v.mu.Lock()
+	if v.live && v.held == 0 {
+		io.WriteString(v.w, "\r\x1b[K")
+	}
+	v.held++
+	v.mu.Unlock()
+	return func() {
+		v.mu.Lock()
+		v.held--
+		v.mu.Unlock()
+	}
 }
 
 // status draws the live line: what runs, for how long, and the run against its RTO.
 func (v *view) status() {
-	if !v.live || v.start.IsZero() {
+	if !v.live || v.held > 0 || v.start.IsZero() {
 		return
 	}
 	now := time.Now()
@@ -98,18 +133,22 @@ func (v *view) status() {
 	var parts []string
 	for _, id := range ids {
 		r := v.running[id]
-		parts = append(parts, fmt.Sprintf("%s (attempt %d, %s)", id, r.attempt, now.Sub(r.since).Round(time.Second)))
+		parts = append(parts, fmt.Sprintf("%s (attempt %d, %s)", id, r.attempt, humanDuration(now.Sub(r.since).Round(time.Second))))
 	}
 	line := fmt.Sprintf("%d/%d done", len(v.done), v.total)
 	if len(parts) > 0 {
 		line += " · running " + strings.Join(parts, ", ")
 	}
-	elapsed := now.Sub(v.start).Round(time.Second)
-	line += fmt.Sprintf(" · %s", elapsed)
+	line += " · " + humanDuration(now.Sub(v.start).Round(time.Second))
 	if v.rto > 0 {
-		line += fmt.Sprintf(" of RTO %s", eval.ShortDuration(v.rto))
+		line += " of RTO " + humanDuration(v.rto)
 	}
-	fmt.Fprintf(v.w, "\r\x1b[K\x1b[7m %s \x1b[0m", line)
+	// Two columns spare: a line as wide as the terminal wraps on some.
+	line = fit(printable(" "+line+" "), v.columns()-2)
+	if v.styled {
+		line = "\x1b[7m" + line + "\x1b[0m"
+	}
+	fmt.Fprintf(v.w, "\r\x1b[K%s", line)
 }
 
 // track updates the live state from an event.
@@ -139,16 +178,16 @@ func (v *view) event(e journal.Event) {
 		v.start = e.Time
 	}
 	v.track(e)
-	line := v.text(e)
+	line := printable(v.text(e))
 	if line == "" {
 		return
 	}
-	if v.live {
+	if v.live && v.held == 0 {
 		io.WriteString(v.w, "\r\x1b[K")
 		defer v.status()
 	}
 	elapsed := e.Time.Sub(v.start).Round(100 * time.Millisecond)
-	clock := fmt.Sprintf("%s +%s", e.Time.Local().Format("15:04:05"), elapsed)
+	clock := fmt.Sprintf("%s +%s", e.Time.Local().Format("15:04:05"), humanDuration(elapsed))
 	if v.rto > 0 {
 		clock += fmt.Sprintf(" (%d%% of RTO)", int(100*elapsed/v.rto))
 	}
@@ -174,10 +213,13 @@ func (v *view) text(e journal.Event) string {
 	case journal.StepLog:
 		return v.step("log", e.Step, e.Message)
 	case journal.StepRetrying:
-		return v.step("retry", e.Step, fmt.Sprintf("attempt %d failed (%s): %s; next in %s", e.Attempt, e.Kind, e.Message, time.Duration(e.DelayMS)*time.Millisecond))
+		return v.step("retry", e.Step, fmt.Sprintf("attempt %d failed (%s): %s; next in %s", e.Attempt, e.Kind, e.Message, humanDuration(time.Duration(e.DelayMS)*time.Millisecond)))
 	case journal.StepSucceeded:
-		return v.step("ok", e.Step, fmt.Sprintf("in %s", time.Duration(e.DurationMS)*time.Millisecond))
+		return v.step("ok", e.Step, "in "+humanDuration(time.Duration(e.DurationMS)*time.Millisecond))
 	case journal.StepFailed:
+		if e.Kind == string(sdk.KindCanceled) {
+			return v.step("cancel", e.Step, "cancelled: "+e.Message)
+		}
 		return v.step("FAILED", e.Step, fmt.Sprintf("(%s) %s", e.Kind, e.Message))
 	case journal.StepSkipped:
 		return v.step("skip", e.Step, e.Message)
@@ -210,7 +252,9 @@ func firstLine(s string) string {
 	return s
 }
 
-// summary prints each step's outcome after the run.
+// summary prints each step's outcome after the run: list by list (steps,
+// on_failure, finally), within a list in the order the steps finished,
+// then those that never finished in the runbook's order.
 func (v *view) summary(res *run.Result, rto time.Duration) {
 	if v.json {
 		return
@@ -218,44 +262,56 @@ func (v *view) summary(res *run.Result, rto time.Duration) {
 	fmt.Fprintln(v.w)
 	tw := tabwriter.NewWriter(v.w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tSTATUS\tATTEMPTS\tDURATION\tNOTE")
-	ids := make([]string, 0, len(res.Steps))
-	for id := range res.Steps {
-		ids = append(ids, id)
-	}
 	pos := map[string]int{}
 	for i, id := range res.Order {
 		pos[id] = i + 1
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		pi, pj := pos[ids[i]], pos[ids[j]]
-		if (pi == 0) != (pj == 0) {
-			return pj == 0
+	for li, list := range v.lists {
+		ids := slices.Clone(list)
+		decl := map[string]int{}
+		for i, id := range list {
+			decl[id] = i
 		}
-		if pi != pj {
-			return pi < pj
+		sort.SliceStable(ids, func(i, j int) bool {
+			pi, pj := pos[ids[i]], pos[ids[j]]
+			if (pi == 0) != (pj == 0) {
+				return pj == 0
+			}
+			if pi != pj {
+				return pi < pj
+			}
+			return decl[ids[i]] < decl[ids[j]]
+		})
+		if li > 0 && len(ids) > 0 {
+			fmt.Fprintf(tw, "%s:\t\t\t\t\n", []string{"steps", "on_failure", "finally"}[min(li, 2)])
 		}
-		return ids[i] < ids[j]
-	})
-	for _, id := range ids {
-		st := res.Steps[id]
-		d := ""
-		if !st.Started.IsZero() && !st.Ended.IsZero() {
-			d = st.Ended.Sub(st.Started).Round(time.Millisecond).String()
+		for _, id := range ids {
+			st := res.Steps[id]
+			if st == nil {
+				continue
+			}
+			d := ""
+			if !st.Started.IsZero() && !st.Ended.IsZero() {
+				d = humanDuration(st.Ended.Sub(st.Started))
+			}
+			status := st.Status
+			switch {
+			case status == journal.StatusPending && res.Status == journal.StatusCancelled && st.Attempts > 0:
+				status = "cancelled"
+			case status == journal.StatusPending && res.Status != journal.StatusPaused:
+				status = "not run"
+			}
+			note := st.Err
+			if st.Undone {
+				note = strings.TrimSpace("undone " + note)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", id, status, st.Attempts, d, printable(v.redact.String(firstLine(note))))
 		}
-		status := st.Status
-		if status == journal.StatusPending && res.Status != journal.StatusPaused {
-			status = "not run"
-		}
-		note := st.Err
-		if st.Undone {
-			note = strings.TrimSpace("undone " + note)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", id, status, st.Attempts, d, v.redact.String(firstLine(note)))
 	}
 	tw.Flush()
-	line := fmt.Sprintf("\nrun %s %s in %s", res.RunID, res.Status, res.Elapsed.Round(time.Millisecond))
+	line := fmt.Sprintf("\nrun %s %s in %s", res.RunID, res.Status, humanDuration(res.Elapsed))
 	if rto > 0 {
-		line += fmt.Sprintf(" (RTO %s: %d%% used)", eval.ShortDuration(rto), int(100*res.Elapsed/rto))
+		line += fmt.Sprintf(" (RTO %s: %d%% used)", humanDuration(rto), int(100*res.Elapsed/rto))
 	}
 	fmt.Fprintln(v.w, line)
 }
