@@ -93,6 +93,10 @@ func runApprove(c *Command, args []string) int {
 // waits on: the last approval_requested for the step that no approval,
 // start or end of the step has answered since.
 func pendingApproval(ctx context.Context, store journal.Store, runID, step string) (*run.Replayed, journal.Event, error) {
+	runID, err := resolveRun(ctx, store, runID)
+	if err != nil {
+		return nil, journal.Event{}, err
+	}
 	events, err := store.Read(ctx, runID)
 	if err != nil {
 		return nil, journal.Event{}, err

@@ -41,6 +41,8 @@ type Command struct {
 	StdinIsTerminal bool
 	// Columns returns the terminal's width; nil means ask Stdout's terminal.
 	Columns func() int
+	// Root is the project root (see root); empty means find it.
+	Root string
 	// Catalog is the action catalogue; nil means the built-in one.
 	Catalog *catalog.Catalog
 	// BinDir holds the provider executables and the drill sandbox; empty

@@ -132,7 +132,7 @@ func (c *Command) startSandbox() (*sandbox.Client, int) {
 }
 
 func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string, o *drillOpts) int {
-	file, err := findRunbook(name, o.dir)
+	file, err := findRunbook(name, c.runbookDir(o.dir))
 	if err != nil {
 		return c.usageError("drill: %v", err)
 	}

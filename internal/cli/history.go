@@ -143,6 +143,10 @@ func (c *Command) readRunFrom(state, id string) (*report.Run, error) {
 // readRun reads a run's journal into a report; withRunbook also reads the
 // journaled runbook file for the RPO (a missing or broken file is no error).
 func readRun(ctx context.Context, store journal.Store, id string, withRunbook bool) (*report.Run, error) {
+	id, err := resolveRun(ctx, store, id)
+	if err != nil {
+		return nil, err
+	}
 	events, err := store.Read(ctx, id)
 	if err != nil {
 		return nil, err
@@ -284,7 +288,7 @@ func runGraph(c *Command, args []string) int {
 	if fs.NArg() != 1 {
 		return c.usageError("graph takes one argument: NAME|FILE")
 	}
-	file, err := findRunbook(fs.Arg(0), *dir)
+	file, err := findRunbook(fs.Arg(0), c.runbookDir(*dir))
 	if err != nil {
 		return c.usageError("graph: %v", err)
 	}

@@ -52,7 +52,7 @@ func runList(c *Command, args []string) int {
 	if fs.NArg() > 1 {
 		return c.usageError("list: takes at most one folder")
 	}
-	dir := DefaultDir
+	dir := c.runbookDir(DefaultDir)
 	if fs.NArg() == 1 {
 		dir = fs.Arg(0)
 	}

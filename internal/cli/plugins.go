@@ -47,7 +47,7 @@ func (c *Command) pluginDir() string {
 	if v := c.Getenv("RUNBOOK_PLUGIN_DIR"); v != "" {
 		return v
 	}
-	return DefaultPluginDir
+	return c.inRoot(DefaultPluginDir)
 }
 
 // readLock reads the plugin folder's lock file; a missing file is an empty lock.

@@ -146,7 +146,7 @@ func (c *Command) runLike(verb string, args []string) int {
 	if verb == "resume" {
 		return c.resume(ctx, fs.Arg(0), &f, store)
 	}
-	file, err := findRunbook(fs.Arg(0), f.dir)
+	file, err := findRunbook(fs.Arg(0), c.runbookDir(f.dir))
 	if err != nil {
 		return c.usageError("%s: %v", verb, err)
 	}
@@ -168,7 +168,7 @@ func (c *Command) stateDir(flag string) string {
 	if v := c.Getenv("RUNBOOK_STATE"); v != "" {
 		return v
 	}
-	return DefaultStateDir
+	return c.inRoot(DefaultStateDir)
 }
 
 // openStore opens the state --state, $RUNBOOK_STATE or the default names.
@@ -197,6 +197,9 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 		fmt.Fprintf(c.Stderr, "runbook: %s has %d error(s); fix them first ('runbook validate %s')\n", file, e, file)
 		return nil, ExitFailed
 	}
+	// The journal records the file from the project root: a run resumes,
+	// and is reported on, from any folder of the project.
+	rb.File = c.fromRoot(file)
 	sess := &session{rb: rb, cat: cat, user: whoami(f.as)}
 	sess.secrets = secrets
 	if secrets == nil {
@@ -352,8 +355,10 @@ func (c *Command) finish(res *run.Result, err error, sess *session, v *view) int
 	case journal.StatusSucceeded:
 		return ExitOK
 	case journal.StatusPaused:
-		fmt.Fprintf(c.Stderr, "runbook: run %s is paused: step %s needs %s.\nTo continue: runbook resume %s --approve %s\n(or approve from anywhere that sees the state: runbook approve %s %s, then runbook resume %s)\n",
-			res.RunID, res.Pause.Step, res.Pause.Kind, res.RunID, res.Pause.Step, res.RunID, res.Pause.Step, res.RunID)
+		waiting := waitingSteps(res)
+		flags := "--approve " + strings.Join(waiting, " --approve ")
+		fmt.Fprintf(c.Stderr, "runbook: run %s is paused: waiting for a person on %s (%s: %s).\nTo continue: runbook resume %s %s\n(or approve from anywhere that sees the state: runbook approve %s STEP for each, then runbook resume %s)\n",
+			res.RunID, strings.Join(waiting, ", "), res.Pause.Step, res.Pause.Kind, res.RunID, flags, res.RunID, res.RunID)
 		return ExitPaused
 	case journal.StatusCancelled:
 		fmt.Fprintf(c.Stderr, "runbook: run %s cancelled; to continue: runbook resume %s\n", res.RunID, res.RunID)
@@ -364,6 +369,10 @@ func (c *Command) finish(res *run.Result, err error, sess *session, v *view) int
 }
 
 func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store journal.Store) int {
+	runID, err := resolveRun(ctx, store, runID)
+	if err != nil {
+		return c.usageError("resume: %v", err)
+	}
 	events, err := store.Read(ctx, runID)
 	if err != nil {
 		return c.usageError("resume: %v", err)
@@ -376,7 +385,7 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 		fmt.Fprintf(c.Stdout, "run %s already succeeded; nothing to resume\n", runID)
 		return ExitOK
 	}
-	sess, code := c.prepare(rp.File, f, rp.Params, nil)
+	sess, code := c.prepare(c.inRoot(filepath.FromSlash(rp.File)), f, rp.Params, nil)
 	if sess == nil {
 		return code
 	}
@@ -483,7 +492,11 @@ func runStatus(c *Command, args []string) int {
 		}
 		return ExitOK
 	}
-	events, err := store.Read(ctx, fs.Arg(0))
+	id, err := resolveRun(ctx, store, fs.Arg(0))
+	if err != nil {
+		return c.usageError("status: %v", err)
+	}
+	events, err := store.Read(ctx, id)
 	if err != nil {
 		return c.usageError("status: %v", err)
 	}

@@ -51,7 +51,7 @@ func runValidate(c *Command, args []string) int {
 	}
 	paths := fs.Args()
 	if len(paths) == 0 {
-		paths = []string{DefaultDir}
+		paths = []string{c.runbookDir(DefaultDir)}
 	}
 	files, err := lint.Expand(paths)
 	if err != nil {
