@@ -168,10 +168,7 @@ func (v *view) event(e journal.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.json {
-		data, err := json.Marshal(e)
-		if err == nil {
-			v.w.Write(append(data, '\n'))
-		}
+		v.writeJSON(e)
 		return
 	}
 	if v.start.IsZero() || e.Type == journal.RunStarted {
@@ -314,4 +311,54 @@ func (v *view) summary(res *run.Result, rto time.Duration) {
 		line += fmt.Sprintf(" (RTO %s: %d%% used)", humanDuration(rto), int(100*res.Elapsed/rto))
 	}
 	fmt.Fprintln(v.w, line)
+}
+
+// StreamSchemaVersion is the version of the JSON event stream's contract,
+// docs/events.md.
+const StreamSchemaVersion = 1
+
+// streamEvent is one line of the JSON event stream.
+type streamEvent struct {
+	SchemaVersion int `json:"schema_version"`
+	journal.Event
+}
+
+// writeJSON prints e as one line of the stream: versioned, and with
+// durations inside inputs, outputs and params written as text.
+func (v *view) writeJSON(e journal.Event) {
+	e.Inputs, e.Outputs, e.Params = durationsAsText(e.Inputs), durationsAsText(e.Outputs), durationsAsText(e.Params)
+	data, err := json.Marshal(streamEvent{SchemaVersion: StreamSchemaVersion, Event: e})
+	if err == nil {
+		v.w.Write(append(data, '\n'))
+	}
+}
+
+// durationsAsText copies m with every time.Duration, however deep,
+// replaced by its text ("1m30s"): the stream has one unit for numbers of
+// time, milliseconds in *_ms fields, and no bare nanoseconds.
+func durationsAsText(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, x := range m {
+		out[k] = durationAsText(x)
+	}
+	return out
+}
+
+func durationAsText(x any) any {
+	switch t := x.(type) {
+	case time.Duration:
+		return t.String()
+	case map[string]any:
+		return durationsAsText(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = durationAsText(e)
+		}
+		return out
+	}
+	return x
 }
