@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -617,5 +618,61 @@ steps:
 	}
 	if _, err := os.Stat(filepath.Join(f.dir, "record.jsonl")); err == nil {
 		t.Error("the dry run had a side effect")
+	}
+}
+
+// TestDryRunInventsNothing plans steps that read what only the run can
+// tell: each is "unknown" and names what it depends on; an assertion that
+// would not hold is "fail"; run.id is not made up.
+func TestDryRunInventsNothing(t *testing.T) {
+	f := newFixture(t, "honest", `
+steps:
+  - id: restore
+    uses: test.record
+    confirm: really?
+    with: {value: 1}
+  - id: repoint
+    uses: test.echo
+    when: steps.restore.outputs.key != ""
+    with: {text: "x"}
+  - id: after-status
+    uses: log
+    when: steps.restore.status == "succeeded"
+    with: {message: "restored"}
+  - id: uses-output
+    uses: test.echo
+    with: {text: "${{ steps.restore.outputs.line }}"}
+  - id: names-run
+    uses: log
+    with: {message: "run ${{ run.id }}"}
+  - id: check
+    uses: assert
+    with: {that: "${{ 1 > 2 }}", message: "one is not more than two"}
+`)
+	plan, err := DryRun(context.Background(), f.options(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Planned{}
+	for _, p := range plan {
+		got[p.ID] = p
+	}
+	tests := []struct {
+		id, decision string
+		dependsOn    []string
+		summaryHas   string
+	}{
+		{"restore", PlanRun, nil, "would append a record"},
+		{"repoint", PlanUnknown, []string{"restore.key"}, ""},
+		{"after-status", PlanUnknown, []string{"restore.status"}, ""},
+		{"uses-output", PlanUnknown, []string{"restore.line"}, "known at run time"},
+		{"names-run", PlanRun, nil, "run " + PlannedRunID},
+		{"check", PlanFail, nil, "assertion would FAIL"},
+	}
+	for _, tt := range tests {
+		p := got[tt.id]
+		if p.Decision != tt.decision || !slices.Equal(p.DependsOn, tt.dependsOn) || !strings.Contains(p.Summary, tt.summaryHas) {
+			t.Errorf("%s: decision %q depends on %v summary %q; want %q, %v, containing %q", tt.id, p.Decision, p.DependsOn, p.Summary, tt.decision, tt.dependsOn, tt.summaryHas)
+		}
 	}
 }

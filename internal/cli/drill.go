@@ -167,11 +167,15 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 	}
 	sess.store = journal.Folder(f.state) // a drill's state is its own, always a folder
 	v := newView(c.Stdout, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
-	m, err := c.host(ctx, sess, st.Overrides, io.Discard, run.UsedPlugins(sess.rb))
+	m, err := c.host(ctx, sess, st.Overrides, io.Discard, nil)
 	if err != nil {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if problems := c.preflight(ctx, sess, m, run.UsedPlugins(sess.rb)); len(problems) > 0 {
+		reportPreflight(c.Stderr, problems)
+		return ExitFailed
+	}
 	res, err := run.Start(ctx, c.options(sess, f, m, v))
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: %s\n", name, sess.redactor.String(err.Error()))

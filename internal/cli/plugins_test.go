@@ -50,10 +50,10 @@ func TestExternalPluginPinValidateRun(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "got 41") {
 		t.Fatalf("run with a pinned plugin: exit %d\n%s\n%s", code, out, errOut)
 	}
-	// Changing the binary after pinning: refused before it starts.
+	// Changing the binary after pinning: refused by preflight, before any step.
 	os.WriteFile(path, []byte(script+"# tampered\n"), 0o755)
 	code, out, errOut = cli(t, work, defaultPluginDir, "run", "ext.yaml")
-	if code != ExitFailed || !strings.Contains(out+errOut, "checksum") && !strings.Contains(out+errOut, "SHA-256") {
+	if code != ExitUsage || !strings.Contains(errOut, "nothing was changed") || !strings.Contains(errOut, "SHA-256") {
 		t.Fatalf("a tampered plugin ran or was not named: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if code, out, _ := cli(t, work, defaultPluginDir, "plugin", "list"); code != ExitOK || !strings.Contains(out, "extern") || !strings.Contains(out, "external") {

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -56,11 +57,13 @@ func (f *runFlags) register(fs *pflag.FlagSet, verb string) {
 	}
 	fs.StringVar(&f.secretsFile, "secrets-file", "", "a file of secrets (NAME=VALUE lines or YAML); default: "+SecretEnvPrefix+"<NAME> variables")
 	if verb != "plan" {
-		fs.BoolVarP(&f.yes, "yes", "y", false, "approve every confirm, approval and manual step up front")
+		fs.BoolVarP(&f.yes, "yes", "y", false, "approve every confirm, approval and manual step up front (their text is still printed)")
 		fs.StringArrayVar(&f.approve, "approve", nil, "approve the step with this id up front (repeatable)")
 		fs.StringVar(&f.state, "state", "", stateUsage)
-		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the event stream as JSON lines")
+		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the event stream as JSON lines (docs/events.md)")
 		fs.IntVar(&f.concurrency, "concurrency", 0, "run at most this many steps at once (default: the runbook's)")
+	} else {
+		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the plan as one JSON object")
 	}
 	fs.StringVar(&f.as, "as", "", "who you are, for the journal (default: the OS user)")
 }
@@ -89,7 +92,11 @@ func planCmd() *subcommand {
 		summary: "Show what a run would do, without doing it",
 		usage:   "plan [flags] NAME|FILE",
 		examples: `  runbook plan neon-pitr --param restore_to=2024-05-20T10:00:00Z
-  runbook plan examples/hello.yaml -p who=team`,
+  runbook plan examples/hello.yaml -p who=team
+  runbook plan neon-pitr -p restore_to=... --output json | jq '.steps[] | select(.decision != "run")'
+
+Exit codes, as terraform plan -detailed-exitcode: 0 nothing is predicted
+to go wrong; 1 a step is predicted to fail or an input is missing; 2 usage.`,
 		run: func(c *Command, args []string) int { return c.runLike("plan", args) },
 	}
 }
@@ -115,6 +122,11 @@ type session struct {
 	redactor *redact.Redactor
 	user     string
 	store    journal.Store
+	// problems are what prepare found missing (secrets, params), reported
+	// by preflight with everything else it finds.
+	problems []string
+	// overrides replace plugin settings (see host).
+	overrides map[string]map[string]any
 }
 
 func (c *Command) runLike(verb string, args []string) int {
@@ -155,7 +167,7 @@ func (c *Command) runLike(verb string, args []string) int {
 		return code
 	}
 	if verb == "plan" {
-		return c.plan(ctx, sess)
+		return c.plan(ctx, sess, f.output)
 	}
 	sess.store = store
 	return c.start(ctx, sess, &f)
@@ -204,7 +216,7 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 	sess.secrets = secrets
 	if secrets == nil {
 		if sess.secrets, err = c.secrets(rb, f.secretsFile); err != nil {
-			return nil, c.usageError("%v", err)
+			sess.problems = append(sess.problems, err.Error())
 		}
 	}
 	sess.redactor = redact.New()
@@ -229,7 +241,7 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 		}
 	}
 	if sess.params, err = run.Params(rb, values, text); err != nil {
-		return nil, c.usageError("%s: %v", file, err)
+		sess.problems = append(sess.problems, "params: "+err.Error())
 	}
 	return sess, ExitOK
 }
@@ -281,6 +293,7 @@ func (c *Command) environ() map[string]string {
 // prestart names the plugins to start at once, in parallel, while the
 // first steps are prepared; others start when a step needs them.
 func (c *Command) host(ctx context.Context, sess *session, overrides map[string]map[string]any, logw io.Writer, prestart []string) (*host.Manager, error) {
+	sess.overrides = overrides
 	cfg, err := run.PluginConfig(sess.rb, sess.params, sess.secrets, sess.env, overrides)
 	if err != nil {
 		return nil, errors.New(sess.redactor.String(err.Error()))
@@ -291,7 +304,7 @@ func (c *Command) host(ctx context.Context, sess *session, overrides map[string]
 	}
 	m := host.New(host.Options{Providers: providers.Names(), Search: []string{c.binDir()}, Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw})
 	if len(prestart) > 0 {
-		go m.Start(ctx, prestart...)
+		go m.Start(ctx, prestart...) // in parallel, while the first steps are prepared
 	}
 	return m, nil
 }
@@ -329,11 +342,15 @@ func stepLists(rb *load.Runbook) [][]string {
 
 func (c *Command) start(ctx context.Context, sess *session, f *runFlags) int {
 	v := newView(c.Stdout, f.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.UsedPlugins(sess.rb))
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), nil)
 	if err != nil {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if problems := c.preflight(ctx, sess, m, run.UsedPlugins(sess.rb)); len(problems) > 0 {
+		reportPreflight(c.Stderr, problems)
+		return ExitUsage
+	}
 	c.startLive(v)
 	res, err := run.Start(ctx, c.options(sess, f, m, v))
 	v.stopLive()
@@ -396,29 +413,70 @@ func (c *Command) resume(ctx context.Context, runID string, f *runFlags, store j
 		st := rp.Steps[id]
 		return st != nil && (st.Status == journal.StatusSucceeded || st.Status == journal.StatusSkipped)
 	}
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.PendingPlugins(sess.rb, finished))
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), nil)
 	if err != nil {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if problems := c.preflight(ctx, sess, m, run.PendingPlugins(sess.rb, finished)); len(problems) > 0 {
+		reportPreflight(c.Stderr, problems)
+		return ExitUsage
+	}
 	c.startLive(v)
 	res, _, err := run.Resume(ctx, c.options(sess, f, m, v), runID)
 	v.stopLive()
 	return c.finish(res, err, sess, v)
 }
 
-func (c *Command) plan(ctx context.Context, sess *session) int {
-	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), run.UsedPlugins(sess.rb))
+// plannedReport is plan --output json.
+type plannedReport struct {
+	SchemaVersion int           `json:"schema_version"`
+	Runbook       string        `json:"runbook"`
+	File          string        `json:"file"`
+	Predicted     string        `json:"predicted"` // "ok" or "fail"
+	Steps         []run.Planned `json:"steps"`
+}
+
+// plan prints what a run would do. Its exit code says whether anything is
+// predicted to go wrong: 0 no, 1 a step would fail.
+func (c *Command) plan(ctx context.Context, sess *session, output string) int {
+	m, err := c.host(ctx, sess, c.PluginOverrides, sess.redactor.Writer(c.Stderr), nil)
 	if err != nil {
 		return c.usageError("%v", err)
 	}
 	defer m.Close()
+	if problems := c.preflight(ctx, sess, m, run.UsedPlugins(sess.rb)); len(problems) > 0 {
+		reportPreflight(c.Stderr, problems)
+		return ExitFailed // plan: an input is missing
+	}
 	o := run.Options{Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env, Dispatcher: m, User: sess.user, Redactor: sess.redactor}
 	steps, err := run.DryRun(ctx, o)
 	if err != nil {
 		return c.usageError("plan: %v", err)
 	}
+	code, failing := ExitOK, 0
+	for _, p := range steps {
+		if p.Decision == run.PlanFail {
+			code, failing = ExitFailed, failing+1
+		}
+	}
 	w := sess.redactor.Writer(c.Stdout)
+	if output == "json" {
+		rep := plannedReport{SchemaVersion: StreamSchemaVersion, Runbook: sess.rb.Metadata.Name.Value, File: sess.rb.File, Predicted: "ok", Steps: steps}
+		if code != ExitOK {
+			rep.Predicted = "fail"
+		}
+		for i := range rep.Steps {
+			rep.Steps[i].Inputs = durationsAsText(rep.Steps[i].Inputs)
+			rep.Steps[i].Outputs = durationsAsText(rep.Steps[i].Outputs)
+		}
+		data, err := json.Marshal(rep)
+		if err != nil {
+			return c.usageError("plan: %v", err)
+		}
+		w.Write(append(data, '\n'))
+		return code
+	}
 	fmt.Fprintf(w, "Plan for %s (%s)\n\n", sess.rb.Metadata.Name.Value, sess.rb.File)
 	phase := ""
 	for _, p := range steps {
@@ -426,20 +484,23 @@ func (c *Command) plan(ctx context.Context, sess *session) int {
 			phase = p.Phase
 			fmt.Fprintf(w, "%s:\n", phase)
 		}
-		mark := map[string]string{"run": "+", "skip": "-", "unknown": "?"}[p.Decision]
+		mark := map[string]string{run.PlanRun: "+", run.PlanSkip: "-", run.PlanUnknown: "?", run.PlanFail: "!"}[p.Decision]
 		fmt.Fprintf(w, "  %s %s  %s\n", mark, p.ID, p.Action)
 		if p.Summary != "" {
-			fmt.Fprintf(w, "      %s\n", strings.ReplaceAll(p.Summary, "\n", "\n      "))
+			fmt.Fprintf(w, "      %s\n", printable(strings.ReplaceAll(p.Summary, "\n", "\n      ")))
 		}
 		if p.Reason != "" {
-			fmt.Fprintf(w, "      (%s)\n", p.Reason)
+			fmt.Fprintf(w, "      (%s)\n", printable(p.Reason))
 		}
 		if p.Confirm != "" {
-			fmt.Fprintf(w, "      needs approval: %s\n", firstLine(p.Confirm))
+			fmt.Fprintf(w, "      needs approval: %s\n", printable(firstLine(p.Confirm)))
 		}
 	}
-	fmt.Fprintf(w, "\n+ would run   - would be skipped   ? cannot tell before running\n")
-	return ExitOK
+	fmt.Fprintf(w, "\n+ would run   - would be skipped   ? depends on what only the run can tell   ! predicted to fail\n")
+	if failing > 0 {
+		fmt.Fprintf(c.Stderr, "runbook: plan: %s predicted to fail\n", plural(failing, "step"))
+	}
+	return code
 }
 
 func statusCmd() *subcommand {
