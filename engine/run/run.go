@@ -109,6 +109,15 @@ func (r *runner) execute(ctx context.Context) *Result {
 			r.fail(errors.New("a finally step failed"))
 		}
 	}
+	if r.paused() && ctx.Err() == nil {
+		// An on_failure or finally step waits for a person; everything
+		// else, finally included, has run. Resuming with the approval
+		// runs the steps that waited.
+		res.Status = journal.StatusPaused
+		res.Pause = r.pause
+		r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true)
+		return r.result(res)
+	}
 	res.Status = journal.StatusSucceeded
 	msg := ""
 	if r.isFailed() {

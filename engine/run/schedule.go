@@ -4,12 +4,16 @@ import (
 	"context"
 
 	"github.com/alpha-orion/runbook/engine/journal"
+	"github.com/alpha-orion/runbook/engine/load"
 	"github.com/alpha-orion/runbook/engine/plan"
 )
 
 // runList runs one step list as a DAG, at most concurrency steps at once.
-// When a step fails (without continue_on_error) or pauses, no new step starts;
-// running ones finish. It returns whether a step of the list failed.
+// When a step fails (without continue_on_error), no new step starts;
+// running ones finish. A step that pauses for a person stops the main list
+// the same way; in on_failure and finally only the steps that need it
+// wait, so cleanup never waits on an unrelated question. It returns
+// whether a step of the list failed.
 func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 	n := len(l.Steps)
 	if n == 0 {
@@ -18,6 +22,7 @@ func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 	const (
 		pending = iota
 		running
+		waiting // paused for a person: neither started again nor done
 		done
 	)
 	state := make([]int, n)
@@ -48,7 +53,7 @@ func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 		return true
 	}
 	for {
-		stop := listFailed || r.paused() || ctx.Err() != nil
+		stop := listFailed || (r.paused() && l.Phase == load.Main) || ctx.Err() != nil
 		for progress := true; progress; {
 			progress = false
 			for _, i := range l.Order {
@@ -86,8 +91,10 @@ func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 			if !l.Steps[i].ContinueOnError {
 				listFailed = true
 			}
-		case journal.StatusPaused, journal.StatusPending, journal.StatusRunning:
-			state[i] = pending // not finished: paused for approval or cancelled
+		case journal.StatusPaused:
+			state[i] = waiting // its dependents wait with it
+		case journal.StatusPending, journal.StatusRunning:
+			state[i] = pending // not finished: cancelled
 		default:
 			state[i] = done
 		}

@@ -1,0 +1,105 @@
+package run
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/alpha-orion/runbook/engine/journal"
+)
+
+// TestFinallyAlwaysRuns covers the steps of on_failure and finally that
+// need a person when nobody can answer: a manual step delivers its
+// instructions and is recorded as notified; an approval waits (the run
+// pauses, resumable) while the other steps, finally's included, run.
+func TestFinallyAlwaysRuns(t *testing.T) {
+	const fail = "  - {id: boom, uses: test.fail, with: {kind: PERMANENT, message: broken}}\n"
+	const ok = "  - {id: fine, uses: log, with: {message: fine}}\n"
+	tests := []struct {
+		name      string
+		main      string
+		onFailure string
+		finally   string
+		status    string
+		ran       []string // steps that must have succeeded
+		waiting   string   // the step the run waits on
+	}{
+		{
+			name: "manual in on_failure is notified, finally runs", main: fail,
+			onFailure: "  - {id: page, uses: manual, with: {instructions: PAGE THE ON-CALL}}\n",
+			finally:   "  - {id: cleanup, uses: log, with: {message: cleaned}}\n",
+			status:    journal.StatusFailed, ran: []string{"page", "cleanup"},
+		},
+		{
+			name: "manual in finally is notified", main: ok,
+			finally: "  - {id: tell, uses: manual, with: {instructions: TELL THE USERS}}\n",
+			status:  journal.StatusSucceeded, ran: []string{"fine", "tell"},
+		},
+		{
+			name: "approval in on_failure waits, finally runs", main: fail,
+			onFailure: "  - {id: gate, uses: approval, with: {message: \"ROLL BACK?\"}}\n  - {id: page, needs: [], uses: manual, with: {instructions: PAGE}}\n",
+			finally:   "  - {id: cleanup, uses: log, with: {message: cleaned}}\n",
+			status:    journal.StatusPaused, ran: []string{"page", "cleanup"}, waiting: "gate",
+		},
+		{
+			name: "approval in finally waits, its siblings run", main: ok,
+			finally: "  - {id: gate, uses: approval, with: {message: \"DELETE THE OLD BRANCH?\"}}\n  - {id: cleanup, needs: [], uses: log, with: {message: cleaned}}\n",
+			status:  journal.StatusPaused, ran: []string{"fine", "cleanup"}, waiting: "gate",
+		},
+		{
+			name: "approval in the main list pauses before finally", main: "  - {id: gate, uses: approval, with: {message: \"GO?\"}}\n",
+			finally: "  - {id: cleanup, uses: log, with: {message: cleaned}}\n",
+			status:  journal.StatusPaused, waiting: "gate",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := "steps:\n" + tt.main
+			if tt.onFailure != "" {
+				body += "on_failure:\n" + tt.onFailure
+			}
+			if tt.finally != "" {
+				body += "finally:\n" + tt.finally
+			}
+			f := newFixture(t, "fin", body)
+			res := f.run(nil, &approver{})
+			want(t, res, tt.status)
+			for _, id := range tt.ran {
+				if st := res.Steps[id]; st == nil || st.Status != journal.StatusSucceeded {
+					t.Errorf("step %s: %+v, want succeeded", id, st)
+				}
+			}
+			if tt.waiting != "" && (res.Pause == nil || res.Pause.Step != tt.waiting) {
+				t.Errorf("pause = %+v, want step %s", res.Pause, tt.waiting)
+			}
+			if tt.waiting == "" {
+				return
+			}
+			// Resumed with the approval, the waiting step runs; nothing runs twice.
+			res2, _, err := Resume(context.Background(), f.options(&approver{yes: true}), res.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := res2.Steps[tt.waiting]; st.Status != journal.StatusSucceeded {
+				t.Errorf("after resume, %s: %+v", tt.waiting, st)
+			}
+			for _, id := range tt.ran {
+				if n := res2.Steps[id].Attempts; n != 1 {
+					t.Errorf("after resume, %s ran %d times", id, n)
+				}
+			}
+		})
+	}
+	// The notified manual step's instructions are in the journal in full.
+	f := newFixture(t, "fin", "steps:\n"+fail+"on_failure:\n  - {id: page, uses: manual, with: {instructions: \"PAGE THE ON-CALL\\nthen write it down\"}}\n")
+	f.run(nil, &approver{})
+	var found bool
+	for _, e := range f.events {
+		if e.Type == journal.StepLog && e.Step == "page" && strings.Contains(e.Message, "PAGE THE ON-CALL\nthen write it down") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the manual step's instructions were not delivered in full")
+	}
+}
