@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/engine/diag"
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 )
@@ -74,7 +75,7 @@ type subcommand struct {
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
 		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), approveCmd(), statusCmd(),
-		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), schemaCmd(), versionCmd(),
+		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), actionsCmd(), schemaCmd(), versionCmd(),
 	}
 }
 
@@ -175,7 +176,7 @@ func (c *Command) parse(s *subcommand, fs *pflag.FlagSet, args []string) (done b
 	fs.SetOutput(io.Discard)
 	help := fs.BoolP("help", "h", false, "show help for "+s.name)
 	if err := fs.Parse(args); err != nil {
-		c.usageError("%s: %v; run 'runbook %s --help'", s.name, err, s.name)
+		c.usageError("%s: %v%s; run 'runbook %s --help'", s.name, err, suggestFlag(fs, err), s.name)
 		return true, ExitUsage
 	}
 	if *help {
@@ -185,8 +186,16 @@ func (c *Command) parse(s *subcommand, fs *pflag.FlagSet, args []string) (done b
 	return false, 0
 }
 
+// suggestName proposes the closest of names to a mistyped one: within
+// two edits, else the first that one is a prefix of the other.
 func suggestName(name string, names []string) string {
+	if s := diag.Suggest(name, names); s != "" {
+		return s
+	}
 	for _, n := range names {
+		if name == "" {
+			break
+		}
 		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
 			return fmt.Sprintf("; did you mean %q?", n)
 		}
@@ -228,4 +237,18 @@ func (c *Command) tuneGC(percent int) {
 	if c.Getenv("GOGC") == "" {
 		debug.SetGCPercent(percent)
 	}
+}
+
+// suggestFlag proposes a flag of fs when err is pflag's "unknown flag: --x".
+func suggestFlag(fs *pflag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if s := suggestName(name, names); s != "" {
+		return strings.Replace(s, `"`, `"--`, 1)
+	}
+	return ""
 }

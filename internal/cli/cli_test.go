@@ -31,7 +31,12 @@ func TestExitCodesAndOutput(t *testing.T) {
 	}{
 		{name: "no args", args: nil, code: ExitUsage, stderr: []string{"Commands:", "validate"}},
 		{name: "help", args: []string{"help"}, code: ExitOK, stdout: []string{"validate", "list", "schema", "Exit codes:", "3  the run is paused"}},
-		{name: "unknown command", args: []string{"valdate"}, code: ExitUsage, stderr: []string{`unknown command "valdate"`}},
+		{name: "unknown command", args: []string{"valdate"}, code: ExitUsage, stderr: []string{`unknown command "valdate"; did you mean "validate"?`}},
+		{name: "unknown flag", args: []string{"validate", "--strct"}, code: ExitUsage, stderr: []string{`unknown flag: --strct; did you mean "--strict"?`}},
+		{name: "actions one", args: []string{"actions", "redis.get"}, code: ExitOK, stdout: []string{"redis.get (idempotent)", "key  string  required"}},
+		{name: "actions markdown", args: []string{"actions", "--format", "markdown", "wait"}, code: ExitOK, stdout: []string{"### wait", "uses: wait"}},
+		{name: "actions unknown", args: []string{"actions", "redis.gt"}, code: ExitUsage, stderr: []string{`did you mean "redis.get"?`}},
+		{name: "actions bad format", args: []string{"actions", "--format", "xml"}, code: ExitUsage, stderr: []string{`unknown --format "xml"`}},
 		{name: "version", args: []string{"version"}, code: ExitOK, stdout: []string{"runbook "}},
 		{name: "examples clean", args: []string{"validate", "../../examples"}, code: ExitOK, noStdout: true},
 		{name: "findings", args: []string{"validate", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{
