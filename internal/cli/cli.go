@@ -75,7 +75,7 @@ type subcommand struct {
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
 		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), approveCmd(), statusCmd(),
-		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), actionsCmd(), schemaCmd(), versionCmd(),
+		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), actionsCmd(), schemaCmd(), completionCmd(), versionCmd(),
 	}
 }
 
@@ -110,6 +110,8 @@ func (c *Command) Main(args []string) int {
 		return ExitOK
 	case "--version":
 		args = []string{"version"}
+	case completeCmd:
+		return c.runComplete(args[1:])
 	}
 	s := c.find(args[0])
 	if s == nil {
