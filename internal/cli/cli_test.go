@@ -49,6 +49,11 @@ func TestExitCodesAndOutput(t *testing.T) {
 		{name: "bad flag", args: []string{"validate", "--colour"}, code: ExitUsage, stderr: []string{"unknown flag: --colour"}},
 		{name: "bad format", args: []string{"validate", "--format", "xml", "testdata/bad.yaml"}, code: ExitUsage, stderr: []string{`unknown --format "xml"`}},
 		{name: "github format", args: []string{"validate", "--format", "github", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{"::error file=testdata/bad.yaml,line=6,col=11,title=runbook unknown-action::unknown action"}},
+		{name: "sarif root flag", args: []string{"validate", "--format", "sarif", "--sarif-root", "..", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{
+			`"uri": "cli/testdata/bad.yaml"`, `"uriBaseId": "%SRCROOT%"`, `"helpUri": "https://github.com/alpha-orion/runbook/blob/main/docs/rules.md#unknown-action"`, `"fullDescription"`}},
+		{name: "sarif root of the repository", args: []string{"validate", "--format", "sarif", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{`"uri": "internal/cli/testdata/bad.yaml"`}},
+		{name: "completion", args: []string{"completion", "bash"}, code: ExitOK, stdout: []string{"complete -F _runbook runbook"}},
+		{name: "completion unknown shell", args: []string{"completion", "tcsh"}, code: ExitUsage, stderr: []string{"bash, zsh or fish"}},
 		{name: "list", args: []string{"list", "../../examples"}, code: ExitOK, stdout: []string{"NAME", "hello", "gated-maintenance"}},
 		{name: "list missing dir", args: []string{"list", "nowhere"}, code: ExitUsage, stderr: []string{"nowhere"}},
 	} {
