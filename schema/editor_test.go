@@ -279,6 +279,21 @@ func TestEditorCompletesAndChecksActions(t *testing.T) {
 		}
 	})
 
+	t.Run("hover on an input shows its description", func(t *testing.T) {
+		a, _ := cat.Action("render.deploy")
+		f, _ := a.Input("clear_cache")
+		uri := fileURI(filepath.Join(dir, "hover.yaml"))
+		l.open(uri, head+"    uses: render.deploy\n    with:\n      clear_cache: true\n")
+		res, _ := l.call("textDocument/hover", map[string]any{
+			"textDocument": map[string]any{"uri": uri},
+			"position":     map[string]any{"line": 9, "character": 8},
+		}).(map[string]any)
+		b, _ := json.Marshal(res["contents"])
+		if f.Description == "" || !strings.Contains(string(b), f.Description) {
+			t.Errorf("hover on clear_cache shows %s, want its description %q", b, f.Description)
+		}
+	})
+
 	t.Run("clean runbook has no diagnostics", func(t *testing.T) {
 		uri := fileURI(filepath.Join(dir, "clean.yaml"))
 		l.open(uri, head+"    uses: render.scale\n    with: { service: api, instances: \"${{ params.n }}\" }\n")

@@ -99,6 +99,7 @@ func WriteText(w io.Writer, groups []Group) error {
 				b.WriteString("    outputs:\n")
 				writeTextFields(&b, "      ", e.Action.Outputs)
 			}
+			b.WriteString("    example:\n      " + strings.ReplaceAll(strings.TrimSuffix(ExampleStep(e), "\n"), "\n", "\n      ") + "\n")
 		}
 	}
 	_, err := io.WriteString(w, b.String())
