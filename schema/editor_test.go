@@ -279,6 +279,22 @@ func TestEditorCompletesAndChecksActions(t *testing.T) {
 		}
 	})
 
+	t.Run("plugins offers a plugin's configuration", func(t *testing.T) {
+		p, _ := cat.Plugin("redis")
+		uri := fileURI(filepath.Join(dir, "config.yaml"))
+		src := strings.Replace(head, "steps:", "plugins:\n  redis:\n    \nsteps:", 1) + "    uses: redis.ping\n"
+		l.open(uri, src)
+		got := l.complete(uri, 7, 4, kindProperty)
+		var want []string
+		for _, f := range p.Config {
+			want = append(want, f.Name)
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("plugins.redis offers %q, want its settings %q", got, want)
+		}
+	})
+
 	t.Run("hover on an input shows its description", func(t *testing.T) {
 		a, _ := cat.Action("render.deploy")
 		f, _ := a.Input("clear_cache")
