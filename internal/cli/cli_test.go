@@ -137,7 +137,7 @@ func TestJSONAndSARIF(t *testing.T) {
 	}
 	res := log.Runs[0].Results[0]
 	rules := log.Runs[0].Tool.Driver.Rules
-	if rules[res.RuleIndex].ID != res.RuleID || res.Locations[0].PhysicalLocation.Region.StartLine != 6 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "testdata/bad.yaml" {
+	if rules[res.RuleIndex].ID != res.RuleID || res.Locations[0].PhysicalLocation.Region.StartLine != 6 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "internal/cli/testdata/bad.yaml" { // relative to the repository's root
 		t.Errorf("sarif result = %+v", res)
 	}
 }
