@@ -13,6 +13,12 @@ have_pg() {
 have_pg || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
+# The editor test runs yaml-language-server (npm ci into schema/testdata/editor).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+# The completion test loads the scripts into each shell.
+command -v zsh >/dev/null || missing+=(zsh)
+command -v fish >/dev/null || missing+=(fish)
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}" >&2

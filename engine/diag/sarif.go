@@ -3,8 +3,11 @@ package diag
 import (
 	"encoding/json"
 	"io"
+	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 )
 
 // SARIF 2.1.0, the subset GitHub code scanning reads.
@@ -31,8 +34,16 @@ type sarifDriver struct {
 }
 
 type sarifRule struct {
-	ID               string       `json:"id"`
-	ShortDescription sarifMessage `json:"shortDescription"`
+	ID               string        `json:"id"`
+	ShortDescription sarifMessage  `json:"shortDescription"`
+	FullDescription  *sarifMessage `json:"fullDescription,omitempty"`
+	Help             *sarifHelp    `json:"help,omitempty"`
+	HelpURI          string        `json:"helpUri,omitempty"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown,omitempty"`
 }
 
 type sarifMessage struct {
@@ -57,7 +68,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -65,8 +77,20 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn"`
 }
 
-// WriteSARIF prints the diagnostics as a SARIF 2.1.0 log for code scanning.
-func WriteSARIF(w io.Writer, l List, toolVersion string) error {
+// SARIFOptions say how WriteSARIF describes the tool and the files.
+type SARIFOptions struct {
+	// ToolVersion is the runbook version that made the log.
+	ToolVersion string
+	// Root is the absolute folder URIs are relative to (the repository's
+	// root, for code scanning); files outside it get absolute file URIs.
+	// Empty means the working directory.
+	Root string
+}
+
+// WriteSARIF prints the diagnostics as a SARIF 2.1.0 log for code scanning:
+// every rule with its description and help from docs/rules.md, and file
+// URIs relative to opts.Root, percent-encoded, based at %SRCROOT%.
+func WriteSARIF(w io.Writer, l List, opts SARIFOptions) error {
 	index := map[string]int{}
 	var names []string
 	for _, d := range l {
@@ -79,7 +103,7 @@ func WriteSARIF(w io.Writer, l List, toolVersion string) error {
 	rules := make([]sarifRule, len(names))
 	for i, n := range names {
 		index[n] = i
-		rules[i] = sarifRule{ID: n, ShortDescription: sarifMessage{Text: "runbook rule " + n}}
+		rules[i] = sarifRuleOf(n)
 	}
 	results := make([]sarifResult, 0, len(l))
 	for _, d := range l {
@@ -90,7 +114,7 @@ func WriteSARIF(w io.Writer, l List, toolVersion string) error {
 		results = append(results, sarifResult{
 			RuleID: d.Rule, RuleIndex: index[d.Rule], Level: level, Message: sarifMessage{Text: d.Message},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: filepath.ToSlash(d.File)},
+				ArtifactLocation: artifact(d.File, opts.Root),
 				Region:           sarifRegion{StartLine: max(d.Pos.Line, 1), StartColumn: max(d.Pos.Col, 1)},
 			}}},
 		})
@@ -98,9 +122,52 @@ func WriteSARIF(w io.Writer, l List, toolVersion string) error {
 	log := sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: sarifDriver{Name: "runbook", Version: toolVersion, Rules: rules}}, Results: results}},
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: sarifDriver{Name: "runbook", Version: opts.ToolVersion, InformationURI: RulesURL, Rules: rules}}, Results: results}},
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(log)
+}
+
+func sarifRuleOf(id string) sarifRule {
+	doc, ok := Rule(id)
+	if !ok {
+		return sarifRule{ID: id, ShortDescription: sarifMessage{Text: "runbook rule " + id}}
+	}
+	return sarifRule{
+		ID:               id,
+		ShortDescription: sarifMessage{Text: doc.Short},
+		FullDescription:  &sarifMessage{Text: doc.Full},
+		Help:             &sarifHelp{Text: doc.Full + " See " + doc.HelpURI(), Markdown: doc.Full + "\n\n[" + id + " in docs/rules.md](" + doc.HelpURI() + ")"},
+		HelpURI:          doc.HelpURI(),
+	}
+}
+
+// artifact locates file for SARIF: relative to root and based at
+// %SRCROOT% when inside it, else an absolute file URI; percent-encoded.
+func artifact(file, root string) sarifArtifact {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return sarifArtifact{URI: escapePath(filepath.ToSlash(file))}
+	}
+	if root == "" {
+		root, _ = os.Getwd()
+	}
+	if rel, err := filepath.Rel(root, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return sarifArtifact{URI: escapePath(filepath.ToSlash(rel)), URIBaseID: "%SRCROOT%"}
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}
+	if !strings.HasPrefix(u.Path, "/") {
+		u.Path = "/" + u.Path // a Windows drive: file:///C:/...
+	}
+	return sarifArtifact{URI: u.String()}
+}
+
+// escapePath percent-encodes each segment of a slash-separated path.
+func escapePath(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = strings.ReplaceAll(url.PathEscape(s), ":", "%3A")
+	}
+	return strings.Join(segs, "/")
 }

@@ -93,7 +93,7 @@ func Files(files []string, cat *catalog.Catalog) (*Result, error) {
 					continue
 				}
 				ds = append(ds, Runbook(rb, cat)...)
-				res.Runbooks[i], diags[i] = rb, ds
+				res.Runbooks[i], diags[i] = rb, Suppress(rb, ds)
 			}
 		}()
 	}

@@ -102,6 +102,7 @@ func Runbook(rb *load.Runbook, cat *catalog.Catalog) diag.List {
 func Bytes(file string, src []byte, cat *catalog.Catalog) (*load.Runbook, diag.List) {
 	rb, diags := load.Bytes(file, src)
 	diags = append(diags, Runbook(rb, cat)...)
+	diags = Suppress(rb, diags)
 	diags.Sort()
 	return rb, diags
 }

@@ -77,11 +77,12 @@ func Bytes(file string, src []byte) (rb *Runbook, diags diag.List) {
 	if !d.precheck() {
 		return rb, d.diags
 	}
-	root := d.parse()
-	if root == nil {
+	doc := d.parse()
+	if doc == nil {
 		return rb, d.diags
 	}
-	rb.Doc = root
+	root := doc.Content[0]
+	rb.Doc, rb.Document = root, doc
 	d.runbook(rb, root)
 	return rb, d.diags
 }
@@ -113,6 +114,7 @@ func (d *decoder) precheck() bool {
 // not at process start.
 var lineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
+// parse returns the document node, whose one child is the root mapping.
 func (d *decoder) parse() *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(d.src))
 	var doc yaml.Node
@@ -139,17 +141,18 @@ func (d *decoder) parse() *yaml.Node {
 		d.diags.Add(d.file, pos(root), "type", "a runbook must be a mapping with apiVersion, kind, metadata and steps")
 		return nil
 	}
-	return root
+	return &doc
 }
 
 func (d *decoder) yamlError(err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	p := diag.Pos{Line: 1, Col: 1}
+	line := 0
 	if m := lineRe().FindStringSubmatch(msg); m != nil {
-		p.Line, _ = strconv.Atoi(m[1])
+		line, _ = strconv.Atoi(m[1])
 		msg = strings.TrimPrefix(msg, m[0]+": ")
 	}
-	d.diags.Add(d.file, p, RuleYAML, "%s", msg)
+	p, hint := locateYAMLError(d.src, msg, line)
+	d.diags.Add(d.file, p, RuleYAML, "%s%s", msg, hint)
 }
 
 func pos(n *yaml.Node) diag.Pos { return diag.Pos{Line: n.Line, Col: n.Column} }

@@ -15,6 +15,9 @@ type Runbook struct {
 	Source []byte
 	// Doc is the document's root mapping, for passes that need raw YAML.
 	Doc *yaml.Node
+	// Document is the YAML document node holding Doc, with the comments
+	// above and below the whole runbook (suppression comments read them).
+	Document *yaml.Node
 
 	APIVersion  String
 	Kind        String

@@ -43,10 +43,22 @@ func (r *reporter) report(vs []violation) {
 		return comparePaths(a.path, b.path)
 	})
 	for _, v := range vs {
-		if !inside(v.path, typed) {
+		if !inside(v.path, typed) && !catalogued(v.node) {
 			r.leaf(v)
 		}
 	}
+}
+
+// catalogued reports whether a violation is of the schema's part generated
+// from the action catalogue: an action's inputs (and the `with` that
+// requires them), a plugin's configuration, or a value's type there. That
+// part is for editors; validate leaves it to the lint pass, which checks
+// the same against the catalogue with the types of ${{ }} expressions and
+// third-party plugins, in its own words (unknown-input, missing-input,
+// input-type, plugin-config).
+func catalogued(n *schemaNode) bool {
+	return strings.HasPrefix(n.loc, "#/$defs/with.") || strings.HasPrefix(n.loc, "#/$defs/config.") ||
+		strings.HasPrefix(n.loc, "#/$defs/template") || strings.Contains(n.loc, "/allOf/")
 }
 
 // comparePaths orders instance locations token by token, list indexes numerically.

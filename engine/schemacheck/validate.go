@@ -31,6 +31,10 @@ type schemaNode struct {
 	hasMinimum  bool
 	minimum     float64
 	uniqueItems bool
+	allOf       []int // every node must match
+	anyOf       []int // one node at least must match
+	ifNode      int   // when v matches ifNode (not 0), it must match thenNode
+	thenNode    int
 }
 
 // schemaProp is one entry of properties or patternProperties.
@@ -93,13 +97,26 @@ func validate(i int, v any, path []string, out *[]violation) {
 	if n.ref >= 0 {
 		validate(n.ref, v, path, out)
 	}
+	for _, a := range n.allOf {
+		validate(a, v, path, out)
+	}
+	if len(n.anyOf) > 0 && !slices.ContainsFunc(n.anyOf, func(a int) bool { return valid(a, v) }) {
+		for _, a := range n.anyOf {
+			validate(a, v, path, out)
+		}
+	}
+	if n.ifNode > 0 && valid(n.ifNode, v) {
+		validate(n.thenNode, v, path, out)
+	}
 	switch x := v.(type) {
 	case string:
 		if n.pattern != "" && !patterns()[n.pattern].MatchString(x) {
 			*out = append(*out, violation{keyword: "pattern", path: path, node: n})
 		}
 	case map[string]any:
-		validateObject(n, x, path, out)
+		if len(n.required) > 0 || len(n.props) > 0 || len(n.patterns) > 0 || n.additional != anyAdditional {
+			validateObject(n, x, path, out)
+		}
 	case []any:
 		if n.minItems >= 0 && len(x) < n.minItems {
 			*out = append(*out, violation{keyword: "minItems", path: path, node: n})
@@ -119,6 +136,96 @@ func validate(i int, v any, path []string, out *[]violation) {
 			*out = append(*out, violation{keyword: "minimum", path: path, node: n})
 		}
 	}
+}
+
+// valid reports whether v matches schemaNodes[i], as validate would find
+// no violation, without collecting them: the table asks it of every step
+// for every action's if, so it stops at the first failure and allocates
+// nothing.
+func valid(i int, v any) bool {
+	n := &schemaNodes[i]
+	switch {
+	case len(n.types) > 0 && !slices.ContainsFunc(n.types, func(t string) bool { return hasType(v, t) }):
+		return false
+	case n.hasConst && !equal(v, n.constVal):
+		return false
+	case len(n.enum) > 0 && !slices.ContainsFunc(n.enum, func(e any) bool { return equal(v, e) }):
+		return false
+	case n.ref >= 0 && !valid(n.ref, v):
+		return false
+	case len(n.anyOf) > 0 && !slices.ContainsFunc(n.anyOf, func(a int) bool { return valid(a, v) }):
+		return false
+	case n.ifNode > 0 && valid(n.ifNode, v) && !valid(n.thenNode, v):
+		return false
+	}
+	for _, a := range n.allOf {
+		if !valid(a, v) {
+			return false
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		return n.pattern == "" || patterns()[n.pattern].MatchString(x)
+	case map[string]any:
+		return validObject(n, x)
+	case []any:
+		if n.minItems >= 0 && len(x) < n.minItems || n.uniqueItems && duplicate(x) > 0 {
+			return false
+		}
+		if n.items >= 0 {
+			for _, e := range x {
+				if !valid(n.items, e) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	f, ok := number(v)
+	return !ok || !n.hasMinimum || f >= n.minimum
+}
+
+func validObject(n *schemaNode, m map[string]any) bool {
+	for _, r := range n.required {
+		if _, ok := m[r]; !ok {
+			return false
+		}
+	}
+	if n.additional == anyAdditional && len(n.patterns) == 0 {
+		// Only the declared properties constrain: look them up (an if
+		// names one) rather than walk every key.
+		for _, p := range n.props {
+			if e, ok := m[p.name]; ok && !valid(p.node, e) {
+				return false
+			}
+		}
+		return true
+	}
+	for k, e := range m {
+		known := false
+		for _, p := range n.props {
+			if p.name == k {
+				if known = true; !valid(p.node, e) {
+					return false
+				}
+			}
+		}
+		for _, p := range n.patterns {
+			if patterns()[p.name].MatchString(k) {
+				if known = true; !valid(p.node, e) {
+					return false
+				}
+			}
+		}
+		switch {
+		case known || n.additional == anyAdditional:
+		case n.additional == noAdditional:
+			return false
+		case !valid(n.additional, e):
+			return false
+		}
+	}
+	return true
 }
 
 func validateObject(n *schemaNode, m map[string]any, path []string, out *[]violation) {

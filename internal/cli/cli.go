@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/engine/diag"
 	"github.com/spf13/pflag"
 	"golang.org/x/sys/unix"
 )
@@ -78,7 +79,7 @@ type subcommand struct {
 func (c *Command) subcommands() []*subcommand {
 	return []*subcommand{
 		validateCmd(), listCmd(), runCmd(), planCmd(), resumeCmd(), approveCmd(), statusCmd(),
-		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), schemaCmd(), versionCmd(),
+		historyCmd(), showCmd(), reportCmd(), graphCmd(), drillCmd(), pluginCmd(), actionsCmd(), schemaCmd(), completionCmd(), versionCmd(),
 	}
 }
 
@@ -113,6 +114,8 @@ func (c *Command) Main(args []string) int {
 		return ExitOK
 	case "--version":
 		args = []string{"version"}
+	case completeCmd:
+		return c.runComplete(args[1:])
 	}
 	s := c.find(args[0])
 	if s == nil {
@@ -179,7 +182,7 @@ func (c *Command) parse(s *subcommand, fs *pflag.FlagSet, args []string) (done b
 	fs.SetOutput(io.Discard)
 	help := fs.BoolP("help", "h", false, "show help for "+s.name)
 	if err := fs.Parse(args); err != nil {
-		c.usageError("%s: %v; run 'runbook %s --help'", s.name, err, s.name)
+		c.usageError("%s: %v%s; run 'runbook %s --help'", s.name, err, suggestFlag(fs, err), s.name)
 		return true, ExitUsage
 	}
 	if *help {
@@ -189,8 +192,16 @@ func (c *Command) parse(s *subcommand, fs *pflag.FlagSet, args []string) (done b
 	return false, 0
 }
 
+// suggestName proposes the closest of names to a mistyped one: within
+// two edits, else the first that one is a prefix of the other.
 func suggestName(name string, names []string) string {
+	if s := diag.Suggest(name, names); s != "" {
+		return s
+	}
 	for _, n := range names {
+		if name == "" {
+			break
+		}
 		if strings.HasPrefix(n, name) || strings.HasPrefix(name, n) {
 			return fmt.Sprintf("; did you mean %q?", n)
 		}
@@ -245,4 +256,18 @@ func (c *Command) columns() int {
 		}
 	}
 	return 80
+}
+
+// suggestFlag proposes a flag of fs when err is pflag's "unknown flag: --x".
+func suggestFlag(fs *pflag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if s := suggestName(name, names); s != "" {
+		return strings.Replace(s, `"`, `"--`, 1)
+	}
+	return ""
 }

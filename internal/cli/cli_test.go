@@ -31,7 +31,12 @@ func TestExitCodesAndOutput(t *testing.T) {
 	}{
 		{name: "no args", args: nil, code: ExitUsage, stderr: []string{"Commands:", "validate"}},
 		{name: "help", args: []string{"help"}, code: ExitOK, stdout: []string{"validate", "list", "schema", "Exit codes:", "3  the run is paused"}},
-		{name: "unknown command", args: []string{"valdate"}, code: ExitUsage, stderr: []string{`unknown command "valdate"`}},
+		{name: "unknown command", args: []string{"valdate"}, code: ExitUsage, stderr: []string{`unknown command "valdate"; did you mean "validate"?`}},
+		{name: "unknown flag", args: []string{"validate", "--strct"}, code: ExitUsage, stderr: []string{`unknown flag: --strct; did you mean "--strict"?`}},
+		{name: "actions one", args: []string{"actions", "redis.get"}, code: ExitOK, stdout: []string{"redis.get (idempotent)", "key  string  required"}},
+		{name: "actions markdown", args: []string{"actions", "--format", "markdown", "wait"}, code: ExitOK, stdout: []string{"### wait", "uses: wait"}},
+		{name: "actions unknown", args: []string{"actions", "redis.gt"}, code: ExitUsage, stderr: []string{`did you mean "redis.get"?`}},
+		{name: "actions bad format", args: []string{"actions", "--format", "xml"}, code: ExitUsage, stderr: []string{`unknown --format "xml"`}},
 		{name: "version", args: []string{"version"}, code: ExitOK, stdout: []string{"runbook "}},
 		{name: "examples clean", args: []string{"validate", "../../examples"}, code: ExitOK, noStdout: true},
 		{name: "findings", args: []string{"validate", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{
@@ -44,6 +49,11 @@ func TestExitCodesAndOutput(t *testing.T) {
 		{name: "bad flag", args: []string{"validate", "--colour"}, code: ExitUsage, stderr: []string{"unknown flag: --colour"}},
 		{name: "bad format", args: []string{"validate", "--format", "xml", "testdata/bad.yaml"}, code: ExitUsage, stderr: []string{`unknown --format "xml"`}},
 		{name: "github format", args: []string{"validate", "--format", "github", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{"::error file=testdata/bad.yaml,line=6,col=11,title=runbook unknown-action::unknown action"}},
+		{name: "sarif root flag", args: []string{"validate", "--format", "sarif", "--sarif-root", "..", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{
+			`"uri": "cli/testdata/bad.yaml"`, `"uriBaseId": "%SRCROOT%"`, `"helpUri": "https://github.com/alpha-orion/runbook/blob/main/docs/rules.md#unknown-action"`, `"fullDescription"`}},
+		{name: "sarif root of the repository", args: []string{"validate", "--format", "sarif", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{`"uri": "internal/cli/testdata/bad.yaml"`}},
+		{name: "completion", args: []string{"completion", "bash"}, code: ExitOK, stdout: []string{"complete -F _runbook runbook"}},
+		{name: "completion unknown shell", args: []string{"completion", "tcsh"}, code: ExitUsage, stderr: []string{"bash, zsh or fish"}},
 		{name: "list", args: []string{"list", "../../examples"}, code: ExitOK, stdout: []string{"NAME", "hello", "gated-maintenance"}},
 		{name: "list missing dir", args: []string{"list", "nowhere"}, code: ExitUsage, stderr: []string{"nowhere"}},
 	} {
@@ -127,7 +137,7 @@ func TestJSONAndSARIF(t *testing.T) {
 	}
 	res := log.Runs[0].Results[0]
 	rules := log.Runs[0].Tool.Driver.Rules
-	if rules[res.RuleIndex].ID != res.RuleID || res.Locations[0].PhysicalLocation.Region.StartLine != 6 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "testdata/bad.yaml" {
+	if rules[res.RuleIndex].ID != res.RuleID || res.Locations[0].PhysicalLocation.Region.StartLine != 6 || res.Locations[0].PhysicalLocation.ArtifactLocation.URI != "internal/cli/testdata/bad.yaml" { // relative to the repository's root
 		t.Errorf("sarif result = %+v", res)
 	}
 }

@@ -196,7 +196,7 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 	if err != nil {
 		return nil, c.usageError("cannot read %s: %v", file, err)
 	}
-	diags = append(diags, lint.Runbook(rb, cat)...)
+	diags = lint.Suppress(rb, append(diags, lint.Runbook(rb, cat)...))
 	diags.Sort()
 	if e, _ := diags.Count(); e > 0 {
 		var errs diag.List

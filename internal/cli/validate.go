@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/alpha-orion/runbook/engine/diag"
 	"github.com/alpha-orion/runbook/engine/lint"
@@ -11,10 +13,19 @@ import (
 // DefaultDir is where runbooks live unless told otherwise.
 const DefaultDir = "runbooks"
 
-func validateFlags(fs *pflag.FlagSet) (format *string, strict *bool) {
-	format = fs.StringP("format", "f", "text", "output format: text, json, github or sarif")
-	strict = fs.Bool("strict", false, "treat warnings as failures")
-	return
+// validateOptions are validate's flags.
+type validateOptions struct {
+	format    *string
+	strict    *bool
+	sarifRoot *string
+}
+
+func validateFlags(fs *pflag.FlagSet) validateOptions {
+	return validateOptions{
+		format:    fs.StringP("format", "f", "text", "output format: text, json, github or sarif"),
+		strict:    fs.Bool("strict", false, "treat warnings as failures"),
+		sarifRoot: fs.String("sarif-root", "", "folder SARIF file URIs are relative to (default: the repository holding the working directory)"),
+	}
 }
 
 func init() { flagSets["validate"] = func(fs *pflag.FlagSet) { validateFlags(fs) } }
@@ -40,7 +51,8 @@ func runValidate(c *Command, args []string) int {
 	c.tuneGC(400)
 	s := c.find("validate")
 	fs := pflag.NewFlagSet("validate", pflag.ContinueOnError)
-	format, strict := validateFlags(fs)
+	opts := validateFlags(fs)
+	format, strict := opts.format, opts.strict
 	if done, code := c.parse(s, fs, args); done {
 		return code
 	}
@@ -64,7 +76,7 @@ func runValidate(c *Command, args []string) int {
 	if err != nil {
 		return c.usageError("validate: %v", err)
 	}
-	if err := c.writeDiags(*format, res); err != nil {
+	if err := c.writeDiags(*format, *opts.sarifRoot, res); err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: validate: %v\n", err)
 		return ExitUsage
 	}
@@ -78,14 +90,39 @@ func runValidate(c *Command, args []string) int {
 	return ExitOK
 }
 
-func (c *Command) writeDiags(format string, res *lint.Result) error {
+func (c *Command) writeDiags(format, sarifRoot string, res *lint.Result) error {
 	switch format {
 	case "json":
 		return diag.WriteJSON(c.Stdout, res.Diags)
 	case "github":
 		return diag.WriteGitHub(c.Stdout, res.Diags)
 	case "sarif":
-		return diag.WriteSARIF(c.Stdout, res.Diags, Version)
+		root, err := sarifRootDir(sarifRoot)
+		if err != nil {
+			return err
+		}
+		return diag.WriteSARIF(c.Stdout, res.Diags, diag.SARIFOptions{ToolVersion: Version, Root: root})
 	}
 	return diag.WriteText(c.Stdout, res.Diags, res.Sources, c.IsTerminal)
+}
+
+// sarifRootDir is the folder SARIF URIs are relative to: flag, when given;
+// else the nearest folder above the working directory holding .git (the
+// repository's root, as code scanning expects); else the working directory.
+func sarifRootDir(flag string) (string, error) {
+	if flag != "" {
+		return filepath.Abs(flag)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return wd, nil
+		}
+	}
 }

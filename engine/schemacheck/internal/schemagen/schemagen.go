@@ -47,6 +47,10 @@ type node struct {
 	minimum     float64
 	uniqueItems bool
 	ref         int
+	allOf       []int
+	anyOf       []int
+	ifNode      int // -1 when absent
+	thenNode    int // -1 when absent
 }
 
 type prop struct {
@@ -95,7 +99,7 @@ func (c *compiler) compile(v any, loc string) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("schemagen: %s: a schema must be an object or true", loc)
 	}
-	n := &node{loc: loc, additional: "any", items: -1, minItems: -1, ref: -1}
+	n := &node{loc: loc, additional: "any", items: -1, minItems: -1, ref: -1, ifNode: -1, thenNode: -1}
 	idx := len(c.nodes)
 	c.nodes = append(c.nodes, n)
 	c.byLoc[loc] = idx
@@ -182,6 +186,26 @@ func (c *compiler) compile(v any, loc string) (int, error) {
 			n.minimum, _ = val.(json.Number).Float64()
 		case "uniqueItems":
 			n.uniqueItems, _ = val.(bool)
+		case "allOf", "anyOf":
+			list, ok := val.([]any)
+			if !ok || len(list) == 0 {
+				return 0, fmt.Errorf("schemagen: %s: %s must be a non-empty list", at, k)
+			}
+			for j, sub := range list {
+				i, err := c.compile(sub, at+"/"+strconv.Itoa(j))
+				if err != nil {
+					return 0, err
+				}
+				if k == "allOf" {
+					n.allOf = append(n.allOf, i)
+				} else {
+					n.anyOf = append(n.anyOf, i)
+				}
+			}
+		case "if":
+			n.ifNode, err = c.compile(val, at)
+		case "then":
+			n.thenNode, err = c.compile(val, at)
 		case "$ref":
 			ref, _ := val.(string)
 			target, ok := c.resolve(ref)
@@ -197,6 +221,9 @@ func (c *compiler) compile(v any, loc string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+	}
+	if (n.ifNode >= 0) != (n.thenNode >= 0) {
+		return 0, fmt.Errorf("schemagen: %s: if and then must come together (else is not compiled)", loc)
 	}
 	return idx, nil
 }
@@ -274,6 +301,15 @@ func (c *compiler) emit(pkg, origin string) ([]byte, error) {
 		}
 		if n.uniqueItems {
 			b.WriteString(", uniqueItems: true")
+		}
+		if len(n.allOf) > 0 {
+			fmt.Fprintf(&b, ", allOf: %#v", n.allOf)
+		}
+		if len(n.anyOf) > 0 {
+			fmt.Fprintf(&b, ", anyOf: %#v", n.anyOf)
+		}
+		if n.ifNode >= 0 {
+			fmt.Fprintf(&b, ", ifNode: %d, thenNode: %d", n.ifNode, n.thenNode)
 		}
 		b.WriteString("},\n")
 	}
