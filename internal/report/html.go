@@ -15,7 +15,7 @@ var htmlSource string
 // htmlTemplate is parsed on first use, not when every command starts.
 var htmlTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine,
+		"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine, "plural": plural,
 	}).Parse(htmlSource))
 })
 
@@ -59,6 +59,7 @@ type gantt struct {
 }
 
 type ganttRow struct {
+	Waits     []ganttWait
 	Y, TextY  float64
 	BarY      float64
 	X, W      float64
@@ -71,6 +72,12 @@ type ganttRow struct {
 	Zebra     bool
 	Attempts  int
 	StartText string
+}
+
+// ganttWait is a span a step waited for a person, drawn before its bar.
+type ganttWait struct {
+	X, W  float64
+	Title string
 }
 
 type ganttTick struct {
@@ -102,7 +109,7 @@ func (r *Run) gantt() gantt {
 	x := func(d time.Duration) float64 { return chartLeft + a.frac(d)*(chartRight-chartLeft) }
 	row := map[string]float64{}
 	for _, s := range r.Steps {
-		if !s.started {
+		if !s.started && len(s.Waits) == 0 {
 			continue
 		}
 		y := chartTop + float64(len(g.Rows))*rowHeight
@@ -111,13 +118,25 @@ func (r *Run) gantt() gantt {
 		gr := ganttRow{Y: y, BarY: y + 6, TextY: y + rowHeight/2 + 4, X: x0, W: max(2, x1-x0), Label: s.ID, Status: s.Status,
 			Class: statusClass(s.Status), Duration: Dur(s.Duration), Zebra: len(g.Rows)%2 == 1, Attempts: s.Attempts,
 			StartText: "+" + Dur(s.Start)}
+		for _, w := range s.Waits {
+			wx0, wx1 := x(w.Start), x(w.Start+w.Duration)
+			title := fmt.Sprintf("%s waited %s for %s", s.ID, Dur(w.Duration), w.Kind)
+			if w.Open {
+				title += " (still waiting)"
+			}
+			gr.Waits = append(gr.Waits, ganttWait{X: wx0, W: max(2, wx1-wx0), Title: title})
+		}
+		if !s.started {
+			last := s.Waits[len(s.Waits)-1]
+			gr.W, gr.Duration, gr.X = 0, "waiting", x(last.Start+last.Duration)
+		}
 		if s.Phase != "steps" {
 			gr.Phase = s.Phase
 		}
 		if s.Open {
 			gr.Duration += " (no end)"
 		}
-		gr.DurX = x0 + gr.W + 6
+		gr.DurX = gr.X + gr.W + 6
 		g.Rows = append(g.Rows, gr)
 	}
 	g.Bottom = chartTop + float64(len(g.Rows))*rowHeight
@@ -144,4 +163,12 @@ func statusClass(status string) string {
 		return status
 	}
 	return "other"
+}
+
+// plural writes n and the noun, singular for one: "1 step", "3 steps".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

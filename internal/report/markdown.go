@@ -24,6 +24,9 @@ func Markdown(w io.Writer, r *Run) error {
 	row("Status", "**"+md(r.Status)+"**")
 	row("Started", md(utc(r.Started))+" by "+md(r.User))
 	row("Duration", md(Dur(r.Duration)))
+	if waited := r.Waited(); waited > 0 {
+		row("Waited for people", md(Dur(waited)+" of it"))
+	}
 	row("RTO", md(rtoText(r)))
 	row("Restore point", md(restoreCell(r)))
 	row("Runbook", code(r.File)+" sha256 "+code(r.Digest))
@@ -119,10 +122,21 @@ func asciiGantt(w io.Writer, r *Run) {
 	end := Dur(a.span)
 	fmt.Fprintf(w, "%-*s  0%s%s\n", label, "", strings.Repeat(" ", barWidth-1-len(end)), end)
 	for _, s := range r.Steps {
-		if !s.started {
+		if !s.started && len(s.Waits) == 0 {
 			continue
 		}
 		line := []rune(strings.Repeat(" ", barWidth))
+		for _, w := range s.Waits {
+			from := min(barWidth-1, int(a.frac(w.Start)*barWidth))
+			to := max(from+1, min(barWidth, int(a.frac(w.Start+w.Duration)*barWidth+0.5)))
+			for i := from; i < to; i++ {
+				line[i] = '·'
+			}
+		}
+		if !s.started {
+			fmt.Fprintf(w, "%-*s  %s  %s\n", label, s.ID, string(line), "waiting")
+			continue
+		}
 		from := min(barWidth-1, int(a.frac(s.Start)*barWidth))
 		to := max(from+1, min(barWidth, int(a.frac(s.Start+s.Duration)*barWidth+0.5)))
 		fill := map[string]rune{"succeeded": '█', "failed": 'X'}[s.Status]
@@ -140,7 +154,7 @@ func asciiGantt(w io.Writer, r *Run) {
 	if rto >= 0 {
 		fmt.Fprintf(w, "%-*s  %s^ RTO %s\n", label, "", strings.Repeat(" ", rto), Dur(r.RTO))
 	}
-	fmt.Fprintf(w, "\n█ succeeded  X failed  ░ other (running, cancelled)")
+	fmt.Fprintf(w, "\n█ succeeded  X failed  ░ other (running, cancelled)  · waiting for a person")
 	if note := r.rtoNote(a); note != "" {
 		fmt.Fprintf(w, "  (%s)", note)
 	}

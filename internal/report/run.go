@@ -63,8 +63,31 @@ type Step struct {
 	Outputs []Output `json:"outputs,omitempty"`
 	// Secret names outputs that were secret and so never journaled.
 	Secret []string `json:"secret_outputs,omitempty"`
+	// Waits are the spans the step waited for a person: from its
+	// approval_requested to the approval (open when none came).
+	Waits []Wait `json:"waits,omitempty"`
 	// started is false for steps the journal never saw start (skipped, pending).
 	started bool
+}
+
+// Wait is a span a step waited for a person.
+type Wait struct {
+	Kind     string        `json:"kind"`
+	Start    time.Duration `json:"start_ns"`
+	Duration time.Duration `json:"duration_ns"`
+	// Open is set when no approval has come yet.
+	Open bool `json:"open,omitempty"`
+}
+
+// Waited sums the time the run's steps waited for people.
+func (r *Run) Waited() time.Duration {
+	var d time.Duration
+	for _, s := range r.Steps {
+		for _, w := range s.Waits {
+			d += w.Duration
+		}
+	}
+	return d
 }
 
 // Output is one step output, formatted for people.
@@ -135,10 +158,29 @@ func New(events []journal.Event, rb *load.Runbook) (*Run, error) {
 		}
 	}
 	meta := map[string]journal.Event{} // the first step_started of each step: phase and action
+	waits := map[string][]Wait{}
+	asked := map[string]journal.Event{} // the approval_requested not answered yet, by step
 	for _, e := range events {
 		r.event(e, meta)
+		switch e.Type {
+		case journal.ApprovalRequested:
+			if _, ok := asked[e.Step]; !ok {
+				asked[e.Step] = e
+			}
+		case journal.ApprovalGranted, journal.StepStarted, journal.StepFailed:
+			if q, ok := asked[e.Step]; ok {
+				waits[e.Step] = append(waits[e.Step], Wait{Kind: q.Kind, Start: q.Time.Sub(r.Started), Duration: e.Time.Sub(q.Time)})
+				delete(asked, e.Step)
+			}
+		}
+	}
+	for step, q := range asked {
+		waits[step] = append(waits[step], Wait{Kind: q.Kind, Start: q.Time.Sub(r.Started), Duration: rp.Updated.Sub(q.Time), Open: true})
 	}
 	r.steps(rp, meta)
+	for i := range r.Steps {
+		r.Steps[i].Waits = waits[r.Steps[i].ID]
+	}
 	r.restorePoint()
 	return r, nil
 }
