@@ -195,35 +195,53 @@ func (p *Postgres) List(ctx context.Context) ([]string, error) {
 // Acquire implements Store with a session advisory lock on a connection of
 // its own: the server releases it when that connection ends, so a crashed
 // holder (process killed, machine gone once keepalives fail) frees it.
+//
+// The lock and its row in runbook.locks change together: taking, reading
+// and releasing both happen in a transaction under a second, per-runbook
+// transaction lock (metaKey). So a run that finds the lock taken always
+// finds its holder's row, and a released lock is free when Release returns.
 func (p *Postgres) Acquire(ctx context.Context, h Holder) (Lock, error) {
 	conn, err := p.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	key := "runbook/" + h.Runbook
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&got); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	if !got {
-		defer conn.Close(context.Background())
-		var data []byte
-		other := Holder{Runbook: h.Runbook, Run: "unknown"}
-		if conn.QueryRow(ctx, `SELECT holder FROM runbook.locks WHERE runbook = $1`, h.Runbook).Scan(&data) == nil {
-			json.Unmarshal(data, &other)
+	var other *Holder
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, metaKey(h.Runbook)); err != nil {
+			return err
 		}
-		other.Runbook = h.Runbook
-		return nil, &LockedError{Holder: other}
-	}
-	data, _ := json.Marshal(h)
-	if _, err := conn.Exec(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid) VALUES ($1, $2, pg_backend_pid())
-ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, acquired_at = now()`, h.Runbook, data); err != nil {
+		var got bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, lockKey(h.Runbook)).Scan(&got); err != nil {
+			return err
+		}
+		if !got {
+			var data []byte
+			other = &Holder{Run: "unknown"}
+			if tx.QueryRow(ctx, `SELECT holder FROM runbook.locks WHERE runbook = $1`, h.Runbook).Scan(&data) == nil {
+				json.Unmarshal(data, other)
+			}
+			other.Runbook = h.Runbook
+			return nil
+		}
+		data, _ := json.Marshal(h)
+		_, err := tx.Exec(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid) VALUES ($1, $2, pg_backend_pid())
+ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, acquired_at = now()`, h.Runbook, data)
+		return err
+	})
+	if err != nil || other != nil {
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("lock: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		return nil, &LockedError{Holder: *other}
 	}
 	return &pgLock{conn: conn, runbook: h.Runbook}, nil
 }
+
+// lockKey names a runbook's session advisory lock; metaKey the transaction
+// lock under which its lock and its row change.
+func lockKey(runbook string) string { return "runbook/" + runbook }
+func metaKey(runbook string) string { return "runbook-meta/" + runbook }
 
 // pgLock is a held advisory lock and the connection that holds it.
 type pgLock struct {
@@ -232,7 +250,9 @@ type pgLock struct {
 	runbook string
 }
 
-// Release implements Lock: ending the session releases the advisory lock.
+// Release implements Lock: it deletes the holder's row and unlocks in one
+// transaction (see Acquire), then ends the session. On a connection that
+// is gone already the server has released the lock itself.
 func (l *pgLock) Release() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -241,7 +261,16 @@ func (l *pgLock) Release() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l.conn.Exec(ctx, `DELETE FROM runbook.locks WHERE runbook = $1 AND backend_pid = pg_backend_pid()`, l.runbook)
+	pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, metaKey(l.runbook)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM runbook.locks WHERE runbook = $1 AND backend_pid = pg_backend_pid()`, l.runbook); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lockKey(l.runbook))
+		return err
+	})
 	err := l.conn.Close(ctx)
 	l.conn = nil
 	return err
@@ -257,7 +286,9 @@ type pgRow struct {
 
 // pgLog appends to one run's events. Non-durable events are buffered and
 // stored with the next durable one (or Sync, Close, or a full buffer); a
-// durable Write returns once its insert committed. Concurrent durable
+// durable Write returns once its insert committed. A step's or undo's end
+// is always durable: buffered in this process it would be lost with it,
+// where the folder's would be in the kernel. Concurrent durable
 // writes share commits (group commit), as the folder's share fsyncs.
 type pgLog struct {
 	runID  string
@@ -299,7 +330,7 @@ func (l *pgLog) Write(e Event, durable bool) (Event, error) {
 	l.pending = append(l.pending, pgRow{seq: e.Seq, time: e.Time, typ: string(e.Type), body: l.redact.String(string(line))})
 	full := len(l.pending) >= maxPending
 	l.mu.Unlock()
-	if durable || full {
+	if durable || full || e.Type.isEnd() {
 		return e, l.storeTo(e.Seq)
 	}
 	return e, nil
@@ -355,7 +386,7 @@ UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now(
 		if errors.As(err, &pe) && (pe.Code == "RB001" || pe.Code == "23505") {
 			return fmt.Errorf("journal: run %s: %s: %w", l.runID, pe.Message, ErrSeqConflict)
 		}
-		return fmt.Errorf("journal: write: %w", err)
+		return fmt.Errorf("%w: write: %w", ErrUnavailable, err)
 	}
 	return nil
 }

@@ -141,9 +141,10 @@ func Resume(ctx context.Context, o Options, runID string) (*Result, *Replayed, e
 		return nil, rp, err
 	}
 	defer release()
-	r.record(journal.Event{Type: journal.RunResumed, By: o.User, Message: "resumed from " + rp.Status}, true)
 	r.initBase()
-	r.restore(ctx, rp)
+	if r.record(journal.Event{Type: journal.RunResumed, By: o.User, Message: "resumed from " + rp.Status}, true) == nil {
+		r.restore(ctx, rp)
+	}
 	return r.execute(ctx), rp, nil
 }
 

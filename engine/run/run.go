@@ -78,8 +78,12 @@ func (r *runner) execute(ctx context.Context) *Result {
 		runCtx, cancel = context.WithTimeout(ctx, t.D-r.o.Now().Sub(r.started))
 		defer cancel()
 	}
-	if r.runList(runCtx, r.graph.Main) {
+	if r.journalDead() == nil && r.runList(runCtx, r.graph.Main) {
 		r.fail(errors.New("a step failed"))
+	}
+	if err := r.journalDead(); err != nil {
+		// No plugin call may start: no undo, on_failure or finally either.
+		return r.result(&Result{RunID: r.runID, Started: r.started, Status: journal.StatusFailed, Err: err})
 	}
 	cancelled := ctx.Err() != nil
 	if !cancelled && runCtx.Err() != nil {
@@ -108,6 +112,10 @@ func (r *runner) execute(ctx context.Context) *Result {
 		if r.runList(ctx, r.graph.Finally) {
 			r.fail(errors.New("a finally step failed"))
 		}
+	}
+	if err := r.journalDead(); err != nil {
+		res.Status, res.Err = journal.StatusFailed, err
+		return r.result(res)
 	}
 	res.Status = journal.StatusSucceeded
 	msg := ""
@@ -186,7 +194,9 @@ func (r *runner) undoOne(ctx context.Context, s *load.Step) {
 		}
 		inputs[kv.Key.Value] = v
 	}
-	r.record(journal.Event{Type: journal.UndoStarted, Step: id, Action: u.Uses.Value, Key: key, Inputs: inputs}, true)
+	if r.record(journal.Event{Type: journal.UndoStarted, Step: id, Action: u.Uses.Value, Key: key, Inputs: inputs}, true) != nil {
+		return // write-ahead: no undo call without its record
+	}
 	body := &load.Step{ID: s.ID, Uses: u.Uses, Timeout: u.Timeout, Phase: s.Phase}
 	var err error
 	if catalog.IsBuiltin(u.Uses.Value) {

@@ -42,6 +42,9 @@ type runner struct {
 	pause     *Pause
 	failed    bool
 	failErr   error
+	// journalErr is set once a journal write failed: from then on no
+	// plugin call starts (write-ahead) and the run ends failed with it.
+	journalErr error
 }
 
 func newRunner(o Options) (*runner, error) {
@@ -116,13 +119,15 @@ func (r *runner) key(step string) string {
 	return k
 }
 
-// record journals an event (when there is a journal) and shows it.
-func (r *runner) record(e journal.Event, durable bool) {
+// record journals an event (when there is a journal) and shows it. It
+// returns an error once the journal cannot be written: the event is then not
+// recorded, and the caller must not start what it announces.
+func (r *runner) record(e journal.Event, durable bool) error {
 	if r.jw != nil {
 		var err error
 		e, err = r.jw.Write(e, durable)
 		if err != nil {
-			r.fail(fmt.Errorf("journal: %w", err))
+			return r.journalFailed(err)
 		}
 	} else if e.Time.IsZero() {
 		e.Time = r.o.Now().UTC()
@@ -137,6 +142,30 @@ func (r *runner) record(e journal.Event, durable bool) {
 		}
 		r.o.Observe(e)
 	}
+	return nil
+}
+
+// journalFailed stops the run on a failed journal write and returns the
+// run's journal error, which names the store.
+func (r *runner) journalFailed(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.journalErr == nil {
+		if !errors.Is(err, journal.ErrUnavailable) {
+			err = fmt.Errorf("%w: %w", journal.ErrUnavailable, err)
+		}
+		r.journalErr = fmt.Errorf("%w (state %s)", err, r.o.store())
+	}
+	r.failed = true
+	r.failErr = r.journalErr
+	return r.journalErr
+}
+
+// journalDead returns the journal's error once it cannot be written.
+func (r *runner) journalDead() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.journalErr
 }
 
 func (r *runner) fail(err error) {
