@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -319,12 +318,9 @@ func unseal(line []byte) (body []byte, ok, has bool) {
 	if n < crcLen+2 || !bytes.HasSuffix(line, []byte(`"}`)) || !bytes.Equal(line[n-crcLen:n-crcLen+len(crcKey)], []byte(crcKey)) {
 		return line, false, false
 	}
-	want, err := strconv.ParseUint(string(line[n-crcLen+len(crcKey):n-2]), 16, 32)
-	if err != nil {
-		return line, false, true
-	}
 	body = append(append([]byte(nil), line[:n-crcLen]...), '}')
-	return body, crc32.Checksum(body, castagnoli) == uint32(want), true
+	sum := fmt.Appendf(nil, "%08x", crc32.Checksum(body, castagnoli))
+	return body, bytes.Equal(sum, line[n-crcLen+len(crcKey):n-2]), true
 }
 
 // List returns the ids of every run in a state folder, oldest first.

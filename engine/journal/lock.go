@@ -100,6 +100,13 @@ func tryFile(stateDir string, h Holder) (*fileLock, error) {
 			var other Holder
 			data, _ := os.ReadFile(f.Name())
 			if json.Unmarshal(data, &other) != nil {
+				// Someone emptied or rewrote the lock file: the run's
+				// journal still names it.
+				var le *LockedError
+				if errors.As(journalsFree(stateDir, h.Runbook), &le) {
+					le.Note = "its lock file was emptied or rewritten while it ran"
+					return nil, le
+				}
 				other = Holder{Runbook: h.Runbook, Run: "unknown"}
 			}
 			other.Runbook = h.Runbook

@@ -94,12 +94,16 @@ func (r *runner) execute(ctx context.Context) *Result {
 	case cancelled:
 		res.Status = journal.StatusCancelled
 		res.Err = ctx.Err()
-		r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: "cancelled by the operator; resume to continue"}, true)
+		if err := r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: "cancelled by the operator; resume to continue"}, true); err != nil {
+			res.Status, res.Err = journal.StatusFailed, err
+		}
 		return r.result(res)
 	case r.paused() && !r.isFailed():
 		res.Status = journal.StatusPaused
 		res.Pause = r.pause
-		r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true)
+		if err := r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true); err != nil {
+			res.Status, res.Err, res.Pause = journal.StatusFailed, err, nil
+		}
 		return r.result(res)
 	}
 	if r.isFailed() {
@@ -125,7 +129,10 @@ func (r *runner) execute(ctx context.Context) *Result {
 		msg = r.failure()
 		res.Err = errors.New(msg)
 	}
-	r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: msg, DurationMS: r.o.Now().Sub(r.started).Milliseconds()}, true)
+	if err := r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: msg, DurationMS: r.o.Now().Sub(r.started).Milliseconds()}, true); err != nil {
+		// The journal does not say how the run ended: report it failed.
+		res.Status, res.Err = journal.StatusFailed, err
+	}
 	return r.result(res)
 }
 
