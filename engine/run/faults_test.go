@@ -298,3 +298,55 @@ func TestJournalDiskFull(t *testing.T) {
 	}
 	t.Logf("disk full after %d side effects; torn tail: %v", before, torn)
 }
+
+// TestOutputLimit: a step whose outputs are over the limit fails with a
+// clear error and the journal stays readable; a raised limit lets it pass.
+func TestOutputLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		limit  int
+		status string
+	}{
+		{"under the default", 1000, 0, journal.StatusSucceeded},
+		{"over the default", DefaultMaxOutputBytes + 1, 0, journal.StatusFailed},
+		{"raised", 3 << 20, 4 << 20, journal.StatusSucceeded},
+		{"over a raised limit", 5 << 20, 4 << 20, journal.StatusFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "big", `
+params:
+  pad: {type: string}
+steps:
+  - {id: big, uses: test.echo, with: {text: "${{ params.pad }}"}}
+  - {id: after, uses: test.echo, with: {text: after}}
+`)
+			p, err := Params(f.rb, nil, map[string]string{"pad": strings.Repeat("x", tc.size)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := f.options(nil)
+			o.Params, o.MaxOutputBytes = p, tc.limit
+			res, err := Start(context.Background(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, res, tc.status)
+			if tc.status == journal.StatusFailed {
+				if msg := res.Steps["big"].Err; !strings.Contains(msg, "over the limit") || !strings.Contains(msg, "--max-output") {
+					t.Errorf("step error %q does not say the limit and how to raise it", msg)
+				}
+				if res.Steps["after"].Status == journal.StatusSucceeded {
+					t.Error("the next step ran")
+				}
+			}
+			events, err := journal.Read(o.StateDir, res.RunID)
+			if err != nil {
+				t.Fatalf("journal unreadable: %v", err)
+			}
+			if rp, err := Replay(events); err != nil || rp.Status != tc.status {
+				t.Fatalf("replay: %v, status %v", err, rp)
+			}
+		})
+	}
+}
