@@ -126,6 +126,10 @@ func tryFile(stateDir string, h Holder) (*fileLock, error) {
 	return &fileLock{f: f}, nil
 }
 
+// Check implements Lock. A folder lock cannot be lost while its process
+// lives: a deleted or replaced lock file does not free it (see Acquire).
+func (l *fileLock) Check() error { return nil }
+
 // Release gives the lock up.
 func (l *fileLock) Release() error {
 	if l == nil || l.f == nil {

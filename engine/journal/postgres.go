@@ -206,6 +206,7 @@ func (p *Postgres) Acquire(ctx context.Context, h Holder) (Lock, error) {
 		return nil, err
 	}
 	var other *Holder
+	var token int64
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, metaKey(h.Runbook)); err != nil {
 			return err
@@ -224,9 +225,9 @@ func (p *Postgres) Acquire(ctx context.Context, h Holder) (Lock, error) {
 			return nil
 		}
 		data, _ := json.Marshal(h)
-		_, err := tx.Exec(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid) VALUES ($1, $2, pg_backend_pid())
-ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, acquired_at = now()`, h.Runbook, data)
-		return err
+		return tx.QueryRow(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid, token) VALUES ($1, $2, pg_backend_pid(), nextval('runbook.lock_tokens'))
+ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, token = EXCLUDED.token, acquired_at = now(), heartbeat_at = now()
+RETURNING token`, h.Runbook, data).Scan(&token)
 	})
 	if err != nil || other != nil {
 		conn.Close(context.Background())
@@ -235,19 +236,88 @@ ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCL
 		}
 		return nil, &LockedError{Holder: *other}
 	}
-	return &pgLock{conn: conn, runbook: h.Runbook}, nil
+	l := &pgLock{conn: conn, runbook: h.Runbook, token: token, where: p.where, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.heartbeat(Heartbeat)
+	return l, nil
 }
+
+// Heartbeat is how often a PostgreSQL lock's holder checks that it still
+// holds its lock (and records in runbook.locks that it is alive).
+const Heartbeat = time.Second
 
 // lockKey names a runbook's session advisory lock; metaKey the transaction
 // lock under which its lock and its row change.
 func lockKey(runbook string) string { return "runbook/" + runbook }
 func metaKey(runbook string) string { return "runbook-meta/" + runbook }
 
-// pgLock is a held advisory lock and the connection that holds it.
+// pgLock is a held advisory lock, the connection that holds it, and the
+// fencing token its acquisition drew. A heartbeat goroutine checks every
+// Heartbeat that the session still holds the lock under that token; once
+// it does not, lost is closed and lostErr says why.
 type pgLock struct {
-	mu      sync.Mutex
-	conn    *pgx.Conn
 	runbook string
+	token   int64
+	where   string
+
+	mu   sync.Mutex // guards conn and lostErr
+	conn *pgx.Conn
+	// lostErr is set, and then lost closed, once the lock is gone.
+	lostErr error
+	lost    chan struct{}
+	// stop ends the heartbeat; done is closed when it has.
+	stop, done chan struct{}
+}
+
+// heartbeat checks the lock every interval until Release or its loss.
+func (l *pgLock) heartbeat(interval time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		if err := l.beat(); err != nil {
+			l.mu.Lock()
+			l.lostErr = fmt.Errorf("%w: runbook %s in %s: %w", ErrLockLost, l.runbook, l.where, err)
+			l.mu.Unlock()
+			close(l.lost)
+			return
+		}
+	}
+}
+
+// beat checks the lock once, recording the holder alive.
+func (l *pgLock) beat() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return errors.New("released")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*Heartbeat)
+	defer cancel()
+	tag, err := l.conn.Exec(ctx, `UPDATE runbook.locks SET heartbeat_at = now() WHERE runbook = $1 AND token = $2 AND backend_pid = pg_backend_pid()`, l.runbook, l.token)
+	switch {
+	case err != nil:
+		return fmt.Errorf("its connection failed: %w", err)
+	case tag.RowsAffected() != 1:
+		return errors.New("another run took it over")
+	}
+	return nil
+}
+
+// Check implements Lock.
+func (l *pgLock) Check() error {
+	select {
+	case <-l.lost:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.lostErr
+	default:
+		return nil
+	}
 }
 
 // Release implements Lock: it deletes the holder's row and unlocks in one
@@ -255,10 +325,15 @@ type pgLock struct {
 // is gone already the server has released the lock itself.
 func (l *pgLock) Release() error {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.conn == nil {
+	released := l.conn == nil
+	l.mu.Unlock()
+	if released {
 		return nil
 	}
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
@@ -300,9 +375,21 @@ type pgLog struct {
 	pending []pgRow
 	err     error
 
-	dbMu   sync.Mutex // serialises use of conn; guards stored
+	dbMu   sync.Mutex // serialises use of conn; guards stored and fence
 	conn   *pgx.Conn
 	stored int
+	// fence is the lock every insert must still hold; nil for none.
+	fence *pgLock
+}
+
+// Fence implements Fencer: every later insert checks, in its own
+// statement, that the lock is still held under its token.
+func (l *pgLog) Fence(lock Lock) {
+	if pl, ok := lock.(*pgLock); ok {
+		l.dbMu.Lock()
+		l.fence = pl
+		l.dbMu.Unlock()
+	}
 }
 
 func newPgLog(conn *pgx.Conn, runID string, lastSeq int, r *redact.Redactor) *pgLog {
@@ -374,15 +461,25 @@ func (l *pgLog) insert(rows []pgRow) error {
 	for i, r := range rows {
 		seqs[i], times[i], types[i], bodies[i] = int32(r.seq), r.time, r.typ, r.body
 	}
+	var fenceRunbook *string
+	var fenceToken int64
+	if l.fence != nil {
+		fenceRunbook, fenceToken = &l.fence.runbook, l.fence.token
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
 	defer cancel()
-	_, err := l.conn.Exec(ctx, `WITH ins AS (
+	_, err := l.conn.Exec(ctx, `WITH fence AS (
+	SELECT CASE WHEN $6::text IS NULL THEN true ELSE runbook.check_lock($6, $7) END AS held),
+ins AS (
 	INSERT INTO runbook.events (run_id, seq, time, type, body)
-	SELECT $1, s, t, ty, b::jsonb FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[]) AS u(s, t, ty, b) ORDER BY s
+	SELECT $1, s, t, ty, b::jsonb FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[]) AS u(s, t, ty, b), fence WHERE fence.held ORDER BY s
 	RETURNING seq)
-UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`, l.runID, seqs, times, types, bodies)
+UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`, l.runID, seqs, times, types, bodies, fenceRunbook, fenceToken)
 	if err != nil {
 		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "RB002" {
+			return fmt.Errorf("%w: %s (the store refused the write)", ErrLockLost, pe.Message)
+		}
 		if errors.As(err, &pe) && (pe.Code == "RB001" || pe.Code == "23505") {
 			return fmt.Errorf("journal: run %s: %s: %w", l.runID, pe.Message, ErrSeqConflict)
 		}

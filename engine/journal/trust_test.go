@@ -244,3 +244,74 @@ func TestPostgresLockQuickHandover(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresFencing kills the session that holds a runbook's lock: the
+// store refuses the holder's next journal write (its fencing token no
+// longer holds), its heartbeat reports the loss, and a second holder gets
+// the lock and writes while the first stays refused.
+func TestPostgresFencing(t *testing.T) {
+	ctx := context.Background()
+	a, url := openPG(t)
+	l, err := a.Acquire(ctx, Holder{Run: "run-1", User: "alice", Runbook: "fence"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	log, err := a.Create(ctx, "run-1", redact.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	log.(Fencer).Fence(l)
+	if _, err := log.Write(Event{Type: RunStarted}, true); err != nil {
+		t.Fatalf("write while holding the lock: %v", err)
+	}
+	a.mu.Lock()
+	_, err = a.conn.Exec(ctx, `SELECT pg_terminate_backend(backend_pid, 5000) FROM runbook.locks WHERE runbook = 'fence'`)
+	a.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := log.Write(Event{Type: StepStarted, Step: "s"}, true); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("write after the lock's session ended: %v, want ErrLockLost", err)
+	}
+	deadline := time.Now().Add(20 * Heartbeat)
+	for l.Check() == nil && time.Now().Before(deadline) {
+		time.Sleep(Heartbeat / 10)
+	}
+	if err := l.Check(); !errors.Is(err, ErrLockLost) || !strings.Contains(err.Error(), "lock lost") {
+		t.Fatalf("Check after the session ended: %v", err)
+	}
+	b, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	l2, err := b.Acquire(ctx, Holder{Run: "run-2", User: "bob", Runbook: "fence"})
+	if err != nil {
+		t.Fatalf("second holder: %v", err)
+	}
+	defer l2.Release()
+	log2, err := b.Create(ctx, "run-2", redact.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log2.Close()
+	log2.(Fencer).Fence(l2)
+	if _, err := log2.Write(Event{Type: RunStarted}, true); err != nil {
+		t.Fatalf("second holder's write: %v", err)
+	}
+	if err := l2.Check(); err != nil {
+		t.Errorf("second holder's lock: %v", err)
+	}
+	// The first holder, with a fresh connection and its old token, is refused.
+	stale, err := a.Append(ctx, "run-1", 1, redact.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Close()
+	stale.(Fencer).Fence(l)
+	if _, err := stale.Write(Event{Type: StepStarted, Step: "s"}, true); !errors.Is(err, ErrLockLost) {
+		t.Fatalf("old holder's write after a new holder took the lock: %v", err)
+	}
+}

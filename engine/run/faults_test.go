@@ -13,7 +13,9 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/redact"
+	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
 	"github.com/alpha-orion/runbook/internal/testenv"
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/sys/unix"
 )
 
@@ -349,4 +351,69 @@ steps:
 			}
 		})
 	}
+}
+
+// TestLockLostStopsRun ends the PostgreSQL session holding a run's lock
+// while a step is in flight: the run must start no further step, fail with
+// "lock lost", and leave its journal readable; a second run then gets the
+// lock and finishes.
+func TestLockLostStopsRun(t *testing.T) {
+	ctx := context.Background()
+	srv, db := pgtest.NewDatabase(t)
+	st, err := journal.Open(ctx, srv.URL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	admin, err := pgx.Connect(ctx, srv.URL(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	f := newFixture(t, "lost", `
+steps:
+  - {id: r1, uses: test.record, with: {value: 1}}
+  - {id: r2, uses: test.record, with: {value: 2}}
+  - {id: r3, uses: test.record, with: {value: 3}}
+`)
+	o := f.options(nil)
+	o.Store, o.StateDir = st, ""
+	observe := o.Observe
+	killed := false
+	o.Observe = func(e journal.Event) {
+		observe(e)
+		if e.Type == journal.StepStarted && e.Step == "r2" && !killed {
+			killed = true
+			if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(backend_pid, 5000) FROM runbook.locks WHERE runbook = 'lost'`); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	res, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(t, res, journal.StatusFailed)
+	if msg := fmt.Sprint(res.Err); !strings.HasPrefix(msg, "lock lost: ") || !strings.Contains(msg, st.String()) {
+		t.Errorf("error = %q; want lock lost: …, naming the store", msg)
+	}
+	events, err := st.Read(ctx, res.RunID)
+	if err != nil {
+		t.Fatalf("journal unreadable: %v", err)
+	}
+	effects := sideEffects(t, f)
+	checkWriteAhead(t, effects, events)
+	for _, s := range effects {
+		if s.Step == "r3" {
+			t.Error("r3 ran after the lock was lost")
+		}
+	}
+	// The lock is free: a second run takes it and finishes.
+	o2 := f.options(nil)
+	o2.Store, o2.StateDir = st, ""
+	res2, err := Start(ctx, o2)
+	if err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	want(t, res2, journal.StatusSucceeded)
 }

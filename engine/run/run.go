@@ -51,6 +51,12 @@ func (r *runner) open(ctx context.Context, lastSeq int, create bool) (release fu
 		lock.Release()
 		return nil, err
 	}
+	if f, ok := r.jw.(journal.Fencer); ok {
+		f.Fence(lock) // the store refuses this journal's writes once the lock is gone
+	}
+	r.mu.Lock()
+	r.lock = lock
+	r.mu.Unlock()
 	return func() {
 		r.jw.Close()
 		lock.Release()
@@ -78,10 +84,10 @@ func (r *runner) execute(ctx context.Context) *Result {
 		runCtx, cancel = context.WithTimeout(ctx, t.D-r.o.Now().Sub(r.started))
 		defer cancel()
 	}
-	if r.journalDead() == nil && r.runList(runCtx, r.graph.Main) {
+	if r.stopped() == nil && r.runList(runCtx, r.graph.Main) {
 		r.fail(errors.New("a step failed"))
 	}
-	if err := r.journalDead(); err != nil {
+	if err := r.stopped(); err != nil {
 		// No plugin call may start: no undo, on_failure or finally either.
 		return r.result(&Result{RunID: r.runID, Started: r.started, Status: journal.StatusFailed, Err: err})
 	}
@@ -117,7 +123,7 @@ func (r *runner) execute(ctx context.Context) *Result {
 			r.fail(errors.New("a finally step failed"))
 		}
 	}
-	if err := r.journalDead(); err != nil {
+	if err := r.stopped(); err != nil {
 		res.Status, res.Err = journal.StatusFailed, err
 		return r.result(res)
 	}
@@ -200,6 +206,9 @@ func (r *runner) undoOne(ctx context.Context, s *load.Step) {
 			return
 		}
 		inputs[kv.Key.Value] = v
+	}
+	if r.stopped() != nil {
+		return
 	}
 	if r.record(journal.Event{Type: journal.UndoStarted, Step: id, Action: u.Uses.Value, Key: key, Inputs: inputs}, true) != nil {
 		return // write-ahead: no undo call without its record

@@ -42,9 +42,11 @@ type runner struct {
 	pause     *Pause
 	failed    bool
 	failErr   error
-	// journalErr is set once a journal write failed: from then on no
-	// plugin call starts (write-ahead) and the run ends failed with it.
+	// journalErr is set once a journal write failed or the lock was lost:
+	// from then on no plugin call starts and the run ends failed with it.
 	journalErr error
+	// lock is the runbook's lock while the run holds it.
+	lock journal.Lock
 }
 
 func newRunner(o Options) (*runner, error) {
@@ -145,13 +147,13 @@ func (r *runner) record(e journal.Event, durable bool) error {
 	return nil
 }
 
-// journalFailed stops the run on a failed journal write and returns the
-// run's journal error, which names the store.
+// journalFailed stops the run on a failed journal write or a lost lock and
+// returns the run's stop error, which names the store.
 func (r *runner) journalFailed(err error) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.journalErr == nil {
-		if !errors.Is(err, journal.ErrUnavailable) {
+		if !errors.Is(err, journal.ErrUnavailable) && !errors.Is(err, journal.ErrLockLost) {
 			err = fmt.Errorf("%w: %w", journal.ErrUnavailable, err)
 		}
 		r.journalErr = fmt.Errorf("%w (state %s)", err, r.o.store())
@@ -161,11 +163,19 @@ func (r *runner) journalFailed(err error) error {
 	return r.journalErr
 }
 
-// journalDead returns the journal's error once it cannot be written.
-func (r *runner) journalDead() error {
+// stopped returns why no plugin call may start any more: the journal
+// cannot be written, or the runbook's lock was lost; nil while all is well.
+func (r *runner) stopped() error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.journalErr
+	err, lock := r.journalErr, r.lock
+	r.mu.Unlock()
+	if err != nil || lock == nil {
+		return err
+	}
+	if err := lock.Check(); err != nil {
+		return r.journalFailed(err)
+	}
+	return nil
 }
 
 func (r *runner) fail(err error) {

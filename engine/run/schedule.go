@@ -48,7 +48,7 @@ func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 		return true
 	}
 	for {
-		stop := listFailed || r.paused() || ctx.Err() != nil || r.journalDead() != nil
+		stop := listFailed || r.paused() || ctx.Err() != nil || r.stopped() != nil
 		for progress := true; progress; {
 			progress = false
 			for _, i := range l.Order {
