@@ -353,67 +353,95 @@ steps:
 	}
 }
 
-// TestLockLostStopsRun ends the PostgreSQL session holding a run's lock
-// while a step is in flight: the run must start no further step, fail with
-// "lock lost", and leave its journal readable; a second run then gets the
-// lock and finishes.
-func TestLockLostStopsRun(t *testing.T) {
-	ctx := context.Background()
-	srv, db := pgtest.NewDatabase(t)
-	st, err := journal.Open(ctx, srv.URL(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	admin, err := pgx.Connect(ctx, srv.URL(db))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
-	f := newFixture(t, "lost", `
+// TestPostgresConnectionKilled ends, while a step is in flight, the
+// PostgreSQL session that holds the run's lock or the one that writes its
+// journal: the run must start no further step and fail saying which (lock
+// lost, or journal unavailable naming the store); the journal reads back;
+// a resume (or, for the lock, a second run) finishes every step once.
+func TestPostgresConnectionKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name, kill, prefix string
+	}{
+		{"lock", `SELECT pg_terminate_backend(backend_pid, 5000) FROM runbook.locks WHERE runbook = 'killed'`, "lock lost: "},
+		{"journal", `SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid NOT IN (SELECT backend_pid FROM runbook.locks)`, "journal unavailable: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv, db := pgtest.NewDatabase(t)
+			st, err := journal.Open(ctx, srv.URL(db))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			admin, err := pgx.Connect(ctx, srv.URL(db))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer admin.Close(ctx)
+			f := newFixture(t, "killed", `
 steps:
   - {id: r1, uses: test.record, with: {value: 1}}
   - {id: r2, uses: test.record, with: {value: 2}}
   - {id: r3, uses: test.record, with: {value: 3}}
 `)
-	o := f.options(nil)
-	o.Store, o.StateDir = st, ""
-	observe := o.Observe
-	killed := false
-	o.Observe = func(e journal.Event) {
-		observe(e)
-		if e.Type == journal.StepStarted && e.Step == "r2" && !killed {
-			killed = true
-			if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(backend_pid, 5000) FROM runbook.locks WHERE runbook = 'lost'`); err != nil {
-				t.Error(err)
+			o := f.options(nil)
+			o.Store, o.StateDir = st, ""
+			observe := o.Observe
+			killed := false
+			o.Observe = func(e journal.Event) {
+				observe(e)
+				if e.Type == journal.StepStarted && e.Step == "r2" && !killed {
+					killed = true
+					if _, err := admin.Exec(ctx, tc.kill); err != nil {
+						t.Error(err)
+					}
+				}
 			}
-		}
+			res, err := Start(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, res, journal.StatusFailed)
+			if msg := fmt.Sprint(res.Err); !strings.HasPrefix(msg, tc.prefix) || !strings.Contains(msg, st.String()) {
+				t.Errorf("error = %q; want %s…, naming the store", msg, tc.prefix)
+			}
+			// A new store: the old one's own connection may be gone too.
+			st2, err := journal.Open(ctx, srv.URL(db))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			events, err := st2.Read(ctx, res.RunID)
+			if err != nil {
+				t.Fatalf("journal unreadable: %v", err)
+			}
+			effects := sideEffects(t, f)
+			checkWriteAhead(t, effects, events)
+			for _, s := range effects {
+				if s.Step == "r3" {
+					t.Error("r3 ran after the connection was killed")
+				}
+			}
+			o2 := f.options(nil)
+			o2.Store, o2.StateDir = st2, ""
+			res2, _, err := Resume(ctx, o2, res.RunID)
+			if err != nil {
+				t.Fatalf("resume: %v", err)
+			}
+			want(t, res2, journal.StatusSucceeded)
+			events, _ = st2.Read(ctx, res.RunID)
+			effects = sideEffects(t, f)
+			checkWriteAhead(t, effects, events)
+			count := map[string]int{}
+			for _, s := range effects {
+				count[s.Step]++
+			}
+			for _, id := range []string{"r1", "r2", "r3"} {
+				if count[id] != 1 {
+					t.Errorf("step %s took effect %d times, want once", id, count[id])
+				}
+			}
+		})
 	}
-	res, err := Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want(t, res, journal.StatusFailed)
-	if msg := fmt.Sprint(res.Err); !strings.HasPrefix(msg, "lock lost: ") || !strings.Contains(msg, st.String()) {
-		t.Errorf("error = %q; want lock lost: …, naming the store", msg)
-	}
-	events, err := st.Read(ctx, res.RunID)
-	if err != nil {
-		t.Fatalf("journal unreadable: %v", err)
-	}
-	effects := sideEffects(t, f)
-	checkWriteAhead(t, effects, events)
-	for _, s := range effects {
-		if s.Step == "r3" {
-			t.Error("r3 ran after the lock was lost")
-		}
-	}
-	// The lock is free: a second run takes it and finishes.
-	o2 := f.options(nil)
-	o2.Store, o2.StateDir = st, ""
-	res2, err := Start(ctx, o2)
-	if err != nil {
-		t.Fatalf("second run: %v", err)
-	}
-	want(t, res2, journal.StatusSucceeded)
 }
