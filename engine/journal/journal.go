@@ -255,11 +255,13 @@ type parsed struct {
 }
 
 // scan reads every whole line of a journal; lines have no length limit.
-// When any record carries a checksum every record must (journals written
-// before checksums have none), so a flip inside one's checksum is caught.
+// From the first record that carries a checksum on, every record must:
+// journals begun before checksums have none, and a resume continues them
+// with checksums. (A flip inside the first record's "crc" key makes it
+// look unsealed, but leaves its content as it was.)
 func scan(data []byte) (parsed, error) {
 	var p parsed
-	sealed := bytes.Contains(data, []byte(crcKey))
+	sealed := false
 	for off := 0; off < len(data); {
 		nl := bytes.IndexByte(data[off:], '\n')
 		if nl < 0 {
@@ -274,6 +276,7 @@ func scan(data []byte) (parsed, error) {
 			continue
 		}
 		body, ok, has := unseal(b)
+		sealed = sealed || has
 		switch {
 		case has && !ok:
 			return p, fmt.Errorf("line %d: checksum mismatch: %w", p.lines, ErrDamaged)
