@@ -34,6 +34,9 @@ type Writer struct {
 	err    error
 	redact *redact.Redactor
 	now    func() time.Time
+	// pending is a new journal's hidden name until its first record is
+	// durable; final is its name from then on (see Create).
+	pending, final string
 
 	// syncMu serialises fsyncs; synced is the last seq known to be on disk.
 	syncMu sync.Mutex
@@ -56,12 +59,20 @@ func RunsDir(stateDir string) string { return filepath.Join(stateDir, "runs") }
 // Path returns the journal file of a run.
 func Path(stateDir, runID string) string { return filepath.Join(RunsDir(stateDir), runID+".jsonl") }
 
-// Create starts the journal of a new run.
+// Create starts the journal of a new run. The journal appears under its
+// name only with its first record whole and durable: until then it is a
+// hidden file (.ID.jsonl.new) that List does not show, so a crash before
+// the first record leaves no journal that cannot be read.
 func Create(stateDir, runID string, r *redact.Redactor) (*Writer, error) {
 	if err := os.MkdirAll(RunsDir(stateDir), 0o700); err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	f, err := os.OpenFile(Path(stateDir, runID), os.O_CREATE|os.O_EXCL|os.O_RDWR|os.O_APPEND, 0o600)
+	final := Path(stateDir, runID)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, fmt.Errorf("journal: run %s: %w", runID, os.ErrExist)
+	}
+	tmp := filepath.Join(RunsDir(stateDir), "."+runID+".jsonl.new")
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_RDWR|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
@@ -69,11 +80,24 @@ func Create(stateDir, runID string, r *redact.Redactor) (*Writer, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := syncDir(RunsDir(stateDir)); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("journal: %w", err)
+	return &Writer{f: f, redact: r, now: time.Now, pending: tmp, final: final}, nil
+}
+
+// publish gives a new journal its name once its first record is durable;
+// link fails, as O_EXCL would, when the name is taken. Callers hold mu.
+func (w *Writer) publish() error {
+	if err := datasync(w.f); err != nil {
+		return err
 	}
-	return &Writer{f: f, redact: r, now: time.Now}, nil
+	if err := os.Link(w.pending, w.final); err != nil {
+		return err
+	}
+	os.Remove(w.pending)
+	if err := syncDir(filepath.Dir(w.final)); err != nil {
+		return err
+	}
+	w.pending = ""
+	return nil
 }
 
 // Append opens an existing run's journal to continue it after its event
@@ -89,7 +113,7 @@ func Append(stateDir, runID string, lastSeq int, r *redact.Redactor) (*Writer, e
 		}
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	w := &Writer{f: f, redact: r, now: time.Now}
+	w := &Writer{f: f, redact: r, now: time.Now, final: f.Name()}
 	if err := w.open(runID, lastSeq); err != nil {
 		f.Close()
 		return nil, err
@@ -128,16 +152,27 @@ func (w *Writer) open(runID string, lastSeq int) error {
 	return err
 }
 
-// flockWriter takes the writer's exclusive lock on a journal file.
+// flockWriter takes the writer's exclusive lock on a journal file. It
+// waits up to busyWait for a holder that is only probing it (see Acquire);
+// a writer holds it for as long as its run goes on.
 func flockWriter(f *os.File, runID string) error {
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		if errors.Is(err, unix.EWOULDBLOCK) {
+	deadline := time.Now().Add(busyWait)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, unix.EWOULDBLOCK):
+			return fmt.Errorf("journal: lock %s: %w", f.Name(), err)
+		case time.Now().After(deadline):
 			return fmt.Errorf("journal: run %s: %w", runID, ErrBusy)
 		}
-		return fmt.Errorf("journal: lock %s: %w", f.Name(), err)
+		time.Sleep(busyWait / 50)
 	}
-	return nil
 }
+
+// busyWait is how long a writer waits for a journal another process has.
+const busyWait = time.Second
 
 // Write appends an event; with durable set it is on disk when Write returns
 // (and so is every event before it). Secret values are masked first.
@@ -160,9 +195,16 @@ func (w *Writer) Write(e Event, durable bool) (Event, error) {
 	}
 	line = seal([]byte(w.redact.String(string(line))))
 	if _, err := w.f.Write(line); err != nil {
-		w.err = fmt.Errorf("%w: write %s: %w", ErrUnavailable, w.f.Name(), err)
+		w.err = fmt.Errorf("%w: write %s: %w", ErrUnavailable, w.final, err)
 		w.mu.Unlock()
 		return e, w.err
+	}
+	if w.pending != "" {
+		if err := w.publish(); err != nil {
+			w.err = fmt.Errorf("%w: create %s: %w", ErrUnavailable, w.final, err)
+			w.mu.Unlock()
+			return e, w.err
+		}
 	}
 	w.mu.Unlock()
 	if durable {
@@ -190,7 +232,7 @@ func (w *Writer) syncTo(seq int) error {
 	if err := datasync(w.f); err != nil {
 		// After a failed fsync the kernel may have dropped the dirty pages:
 		// nothing written since the last good one can be trusted.
-		err = fmt.Errorf("%w: fsync %s: %w", ErrUnavailable, w.f.Name(), err)
+		err = fmt.Errorf("%w: fsync %s: %w", ErrUnavailable, w.final, err)
 		w.mu.Lock()
 		if w.err == nil {
 			w.err = err
@@ -210,8 +252,16 @@ func (w *Writer) Sync() error {
 	return w.syncTo(seq)
 }
 
-// Close syncs and closes the journal, releasing its lock.
+// Close syncs and closes the journal, releasing its lock. A new journal
+// that never got its first record is removed.
 func (w *Writer) Close() error {
+	w.mu.Lock()
+	pending := w.pending
+	w.mu.Unlock()
+	if pending != "" {
+		os.Remove(pending)
+		return w.f.Close()
+	}
 	if err := w.Sync(); err != nil {
 		w.f.Close()
 		return err

@@ -43,7 +43,10 @@ type Replayed struct {
 
 // Replay rebuilds a run's state from its events.
 func Replay(events []journal.Event) (*Replayed, error) {
-	if len(events) == 0 || events[0].Type != journal.RunStarted {
+	if len(events) == 0 {
+		return nil, errors.New("journal does not start with run_started: it has no records (the run stopped before storing its first, so nothing ran)")
+	}
+	if events[0].Type != journal.RunStarted {
 		return nil, errors.New("journal does not start with run_started")
 	}
 	first := events[0]

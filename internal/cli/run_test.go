@@ -299,6 +299,14 @@ func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 		if runID == "" {
 			continue // killed before the journal existed: nothing to resume
 		}
+		if status == "damaged" {
+			// Only a journal with no whole record may be unreadable after a
+			// kill, and then nothing may have run.
+			if data, _ := os.ReadFile(rec); len(data) > 0 || !strings.Contains(out, "journal does not start") {
+				t.Fatalf("trial %d (kill after %s): damaged journal:\n%s\nrecords:\n%s", trial, delay, out, data)
+			}
+			continue
+		}
 		if killed && status == "running" {
 			midRun++ // the journal records no end: the kill landed mid-run
 		}
@@ -344,4 +352,45 @@ func waitPluginsGone(t *testing.T, dir string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("plugin processes still running in %s", dir)
+}
+
+// TestLockFileDeletedWhileHeld: operators delete lock files they take for
+// stale. While a run is in progress, deleting or replacing its lock file
+// must not let a second run of the runbook in: it exits 4 naming the first.
+func TestLockFileDeletedWhileHeld(t *testing.T) {
+	for _, tamper := range []string{"delete", "replace"} {
+		t.Run(tamper, func(t *testing.T) {
+			rbs := testdata(t)
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "rec.jsonl")
+			done := make(chan int, 1)
+			go func() {
+				code, _, _ := cli(t, dir, nil, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "-p", "pause=1s", "--yes", "--as", "alice")
+				done <- code
+			}()
+			for i := 0; i < 200; i++ { // until the first run has started
+				if _, out, _ := cli(t, dir, nil, "status"); strings.Contains(out, "running") {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			lock := filepath.Join(dir, ".runbook", "locks", "chain.lock")
+			if err := os.Remove(lock); err != nil {
+				t.Fatal(err)
+			}
+			if tamper == "replace" {
+				os.WriteFile(lock, []byte(`{"run":"stale"}`), 0o600)
+			}
+			code, _, errOut := cli(t, dir, nil, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "--yes", "--as", "bob")
+			if code != ExitLocked || !strings.Contains(errOut, "alice") {
+				t.Errorf("second run after the lock file was %sd: exit %d, want %d naming alice\n%s", tamper, code, ExitLocked, errOut)
+			}
+			if code := <-done; code != ExitOK {
+				t.Errorf("first run: exit %d", code)
+			}
+			if n := lines(t, rec); n != 6 {
+				t.Errorf("record file has %d lines, want 6 (one run's)", n)
+			}
+		})
+	}
 }
