@@ -183,18 +183,25 @@ func faultAt(t *testing.T, open func(testing.TB, *fixture) journal.Store, at int
 		t.Errorf("%d journal writes after the failed one; the run went on", extra)
 	}
 	events, err := st.Read(ctx, res.RunID)
+	if at == 1 {
+		// Not even run_started: the folder shows no journal, PostgreSQL
+		// an empty one; nothing may have run, and there is nothing to resume.
+		if (err != nil && !errors.Is(err, journal.ErrNotFound)) || len(events) != 0 {
+			t.Errorf("after failing the first write: %d events, %v", len(events), err)
+		}
+		if n := len(sideEffects(t, f)); n != 0 {
+			t.Errorf("%d side effects without a journal", n)
+		}
+		return
+	}
 	if err != nil {
 		t.Fatalf("journal unreadable after the failure: %v", err)
 	}
-
 	if len(events) != at-1 {
 		t.Errorf("journal has %d events, want the %d written before the failure", len(events), at-1)
 	}
 	effects := sideEffects(t, f)
 	checkWriteAhead(t, effects, events)
-	if at == 1 {
-		return // not even run_started: nothing to resume
-	}
 	// The same run resumed on a healthy store finishes every step once.
 	o = f.options(nil)
 	o.Store, o.Concurrency = st, 1
