@@ -111,11 +111,19 @@ func (p *Postgres) Create(ctx context.Context, runID string, r *redact.Redactor)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, `INSERT INTO runbook.runs (run_id) VALUES ($1)`, runID); err != nil {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runbook.runs WHERE run_id = $1)`, runID).Scan(&exists); err != nil || exists {
 		conn.Close(context.Background())
+		if err == nil {
+			err = errors.New("it exists")
+		}
 		return nil, fmt.Errorf("journal: create run %s: %w", runID, err)
 	}
-	return newPgLog(conn, runID, 0, r), nil
+	l := newPgLog(conn, runID, 0, r)
+	// The run's row is inserted with its first events, in one transaction,
+	// so a crash before them leaves no run without records.
+	l.create = true
+	return l, nil
 }
 
 // Append implements Store. It fails when the run's journal grew since
@@ -380,6 +388,8 @@ type pgLog struct {
 	stored int
 	// fence is the lock every insert must still hold; nil for none.
 	fence *pgLock
+	// create is set until the run's row is stored with its first events.
+	create bool
 }
 
 // Fence implements Fencer: every later insert checks, in its own
@@ -468,13 +478,27 @@ func (l *pgLog) insert(rows []pgRow) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
 	defer cancel()
-	_, err := l.conn.Exec(ctx, `WITH fence AS (
+	const stmt = `WITH fence AS (
 	SELECT CASE WHEN $6::text IS NULL THEN true ELSE runbook.check_lock($6, $7) END AS held),
 ins AS (
 	INSERT INTO runbook.events (run_id, seq, time, type, body)
 	SELECT $1, s, t, ty, b::jsonb FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[]) AS u(s, t, ty, b), fence WHERE fence.held ORDER BY s
 	RETURNING seq)
-UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`, l.runID, seqs, times, types, bodies, fenceRunbook, fenceToken)
+UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`
+	args := []any{l.runID, seqs, times, types, bodies, fenceRunbook, fenceToken}
+	var err error
+	if l.create {
+		// The run's row and its first events commit together.
+		err = pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO runbook.runs (run_id) VALUES ($1)`, l.runID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, stmt, args...)
+			return err
+		})
+	} else {
+		_, err = l.conn.Exec(ctx, stmt, args...)
+	}
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "RB002" {
@@ -485,6 +509,7 @@ UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now(
 		}
 		return fmt.Errorf("%w: write: %w", ErrUnavailable, err)
 	}
+	l.create = false
 	return nil
 }
 

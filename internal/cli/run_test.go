@@ -292,8 +292,8 @@ func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 		}
 		var runID, status string
 		for _, l := range strings.Split(out, "\n") {
-			if f := strings.Fields(l); len(f) > 1 && strings.Contains(f[0], "-chain-") {
-				runID, status = f[0], f[1]
+			if f := strings.Fields(l); len(f) > 1 && strings.Contains(f[0], "-chain-") && runID == "" {
+				runID, status = f[0], f[1] // the table's row, not a damage note below it
 			}
 		}
 		if runID == "" {
