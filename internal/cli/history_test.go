@@ -181,3 +181,26 @@ func TestDamagedJournals(t *testing.T) {
 		t.Errorf("show after repair: exit %d\n%s", code, out)
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"1048576", 1 << 20, true},
+		{"1MiB", 1 << 20, true},
+		{"512KiB", 512 << 10, true},
+		{"16 MB", 16 << 20, true},
+		{"2GiB", 0, false}, // over what an int32-sized message can carry
+		{"0", 0, false},
+		{"-5", 0, false},
+		{"lots", 0, false},
+		{"1.5MiB", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

@@ -542,7 +542,7 @@ func parseSize(s string) (int, error) {
 		}
 	}
 	n, err := strconv.Atoi(t)
-	if err != nil || n <= 0 || n > (1<<31)/mult {
+	if err != nil || n <= 0 || n > (1<<31-1)/mult {
 		return 0, fmt.Errorf("--max-output %q: want a size such as 1MiB, 512KiB or 16777216", s)
 	}
 	return n * mult, nil
