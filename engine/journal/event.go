@@ -30,6 +30,8 @@ const (
 	UndoSucceeded     Type = "undo_succeeded"
 	UndoFailed        Type = "undo_failed"
 	PhaseStarted      Type = "phase_started"
+	// JournalRepaired says a torn final record was cut before appending.
+	JournalRepaired Type = "journal_repaired"
 )
 
 // Run and step statuses as the journal and expressions name them.
@@ -77,4 +79,13 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 	By      string `json:"by,omitempty"`
 	State   string `json:"state,omitempty"`
+}
+
+// isEnd reports whether the event ends a step or an undo.
+func (t Type) isEnd() bool {
+	switch t {
+	case StepSucceeded, StepFailed, StepSkipped, UndoSucceeded, UndoFailed:
+		return true
+	}
+	return false
 }

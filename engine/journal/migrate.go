@@ -50,6 +50,25 @@ CREATE TABLE runbook.locks (
 	backend_pid integer NOT NULL,
 	acquired_at timestamptz NOT NULL DEFAULT now()
 );`},
+	{2, "fencing tokens and heartbeats", `
+CREATE SEQUENCE runbook.lock_tokens;
+ALTER TABLE runbook.locks
+	ADD COLUMN token bigint NOT NULL DEFAULT 0,
+	ADD COLUMN heartbeat_at timestamptz NOT NULL DEFAULT now();
+-- check_lock passes while the holder with this fencing token still holds
+-- the runbook's advisory lock (its session is alive), and keeps the row
+-- from changing hands until the caller's transaction ends.
+CREATE FUNCTION runbook.check_lock(rb text, tok bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM runbook.locks l WHERE l.runbook = rb AND l.token = tok
+		AND EXISTS (SELECT 1 FROM pg_locks p WHERE p.locktype = 'advisory' AND p.pid = l.backend_pid AND p.granted)
+		FOR SHARE OF l;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'the lock of runbook % is gone: another run holds it, or its holder''s connection ended', rb
+			USING ERRCODE = 'RB002';
+	END IF;
+	RETURN true;
+END $$;`},
 }
 
 // SchemaVersion is the state schema version this build writes.

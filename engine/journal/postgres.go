@@ -111,11 +111,19 @@ func (p *Postgres) Create(ctx context.Context, runID string, r *redact.Redactor)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := conn.Exec(ctx, `INSERT INTO runbook.runs (run_id) VALUES ($1)`, runID); err != nil {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runbook.runs WHERE run_id = $1)`, runID).Scan(&exists); err != nil || exists {
 		conn.Close(context.Background())
+		if err == nil {
+			err = errors.New("it exists")
+		}
 		return nil, fmt.Errorf("journal: create run %s: %w", runID, err)
 	}
-	return newPgLog(conn, runID, 0, r), nil
+	l := newPgLog(conn, runID, 0, r)
+	// The run's row is inserted with its first events, in one transaction,
+	// so a crash before them leaves no run without records.
+	l.create = true
+	return l, nil
 }
 
 // Append implements Store. It fails when the run's journal grew since
@@ -195,53 +203,157 @@ func (p *Postgres) List(ctx context.Context) ([]string, error) {
 // Acquire implements Store with a session advisory lock on a connection of
 // its own: the server releases it when that connection ends, so a crashed
 // holder (process killed, machine gone once keepalives fail) frees it.
+//
+// The lock and its row in runbook.locks change together: taking, reading
+// and releasing both happen in a transaction under a second, per-runbook
+// transaction lock (metaKey). So a run that finds the lock taken always
+// finds its holder's row, and a released lock is free when Release returns.
 func (p *Postgres) Acquire(ctx context.Context, h Holder) (Lock, error) {
 	conn, err := p.connect(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	key := "runbook/" + h.Runbook
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&got); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	if !got {
-		defer conn.Close(context.Background())
-		var data []byte
-		other := Holder{Runbook: h.Runbook, Run: "unknown"}
-		if conn.QueryRow(ctx, `SELECT holder FROM runbook.locks WHERE runbook = $1`, h.Runbook).Scan(&data) == nil {
-			json.Unmarshal(data, &other)
+	var other *Holder
+	var token int64
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, metaKey(h.Runbook)); err != nil {
+			return err
 		}
-		other.Runbook = h.Runbook
-		return nil, &LockedError{Holder: other}
-	}
-	data, _ := json.Marshal(h)
-	if _, err := conn.Exec(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid) VALUES ($1, $2, pg_backend_pid())
-ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, acquired_at = now()`, h.Runbook, data); err != nil {
+		var got bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, lockKey(h.Runbook)).Scan(&got); err != nil {
+			return err
+		}
+		if !got {
+			var data []byte
+			other = &Holder{Run: "unknown"}
+			if tx.QueryRow(ctx, `SELECT holder FROM runbook.locks WHERE runbook = $1`, h.Runbook).Scan(&data) == nil {
+				json.Unmarshal(data, other)
+			}
+			other.Runbook = h.Runbook
+			return nil
+		}
+		data, _ := json.Marshal(h)
+		return tx.QueryRow(ctx, `INSERT INTO runbook.locks (runbook, holder, backend_pid, token) VALUES ($1, $2, pg_backend_pid(), nextval('runbook.lock_tokens'))
+ON CONFLICT (runbook) DO UPDATE SET holder = EXCLUDED.holder, backend_pid = EXCLUDED.backend_pid, token = EXCLUDED.token, acquired_at = now(), heartbeat_at = now()
+RETURNING token`, h.Runbook, data).Scan(&token)
+	})
+	if err != nil || other != nil {
 		conn.Close(context.Background())
-		return nil, fmt.Errorf("lock: %w", err)
+		if err != nil {
+			return nil, fmt.Errorf("lock: %w", err)
+		}
+		return nil, &LockedError{Holder: *other}
 	}
-	return &pgLock{conn: conn, runbook: h.Runbook}, nil
+	l := &pgLock{conn: conn, runbook: h.Runbook, token: token, where: p.where, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.heartbeat(Heartbeat)
+	return l, nil
 }
 
-// pgLock is a held advisory lock and the connection that holds it.
+// Heartbeat is how often a PostgreSQL lock's holder checks that it still
+// holds its lock (and records in runbook.locks that it is alive).
+const Heartbeat = time.Second
+
+// lockKey names a runbook's session advisory lock; metaKey the transaction
+// lock under which its lock and its row change.
+func lockKey(runbook string) string { return "runbook/" + runbook }
+func metaKey(runbook string) string { return "runbook-meta/" + runbook }
+
+// pgLock is a held advisory lock, the connection that holds it, and the
+// fencing token its acquisition drew. A heartbeat goroutine checks every
+// Heartbeat that the session still holds the lock under that token; once
+// it does not, lost is closed and lostErr says why.
 type pgLock struct {
-	mu      sync.Mutex
-	conn    *pgx.Conn
 	runbook string
+	token   int64
+	where   string
+
+	mu   sync.Mutex // guards conn and lostErr
+	conn *pgx.Conn
+	// lostErr is set, and then lost closed, once the lock is gone.
+	lostErr error
+	lost    chan struct{}
+	// stop ends the heartbeat; done is closed when it has.
+	stop, done chan struct{}
 }
 
-// Release implements Lock: ending the session releases the advisory lock.
-func (l *pgLock) Release() error {
+// heartbeat checks the lock every interval until Release or its loss.
+func (l *pgLock) heartbeat(interval time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		if err := l.beat(); err != nil {
+			l.mu.Lock()
+			l.lostErr = fmt.Errorf("%w: runbook %s in %s: %w", ErrLockLost, l.runbook, l.where, err)
+			l.mu.Unlock()
+			close(l.lost)
+			return
+		}
+	}
+}
+
+// beat checks the lock once, recording the holder alive.
+func (l *pgLock) beat() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.conn == nil {
+		return errors.New("released")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*Heartbeat)
+	defer cancel()
+	tag, err := l.conn.Exec(ctx, `UPDATE runbook.locks SET heartbeat_at = now() WHERE runbook = $1 AND token = $2 AND backend_pid = pg_backend_pid()`, l.runbook, l.token)
+	switch {
+	case err != nil:
+		return fmt.Errorf("its connection failed: %w", err)
+	case tag.RowsAffected() != 1:
+		return errors.New("another run took it over")
+	}
+	return nil
+}
+
+// Check implements Lock.
+func (l *pgLock) Check() error {
+	select {
+	case <-l.lost:
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return l.lostErr
+	default:
 		return nil
 	}
+}
+
+// Release implements Lock: it deletes the holder's row and unlocks in one
+// transaction (see Acquire), then ends the session. On a connection that
+// is gone already the server has released the lock itself.
+func (l *pgLock) Release() error {
+	l.mu.Lock()
+	released := l.conn == nil
+	l.mu.Unlock()
+	if released {
+		return nil
+	}
+	close(l.stop)
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	l.conn.Exec(ctx, `DELETE FROM runbook.locks WHERE runbook = $1 AND backend_pid = pg_backend_pid()`, l.runbook)
+	pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, metaKey(l.runbook)); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM runbook.locks WHERE runbook = $1 AND backend_pid = pg_backend_pid()`, l.runbook); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, lockKey(l.runbook))
+		return err
+	})
 	err := l.conn.Close(ctx)
 	l.conn = nil
 	return err
@@ -257,7 +369,9 @@ type pgRow struct {
 
 // pgLog appends to one run's events. Non-durable events are buffered and
 // stored with the next durable one (or Sync, Close, or a full buffer); a
-// durable Write returns once its insert committed. Concurrent durable
+// durable Write returns once its insert committed. A step's or undo's end
+// is always durable: buffered in this process it would be lost with it,
+// where the folder's would be in the kernel. Concurrent durable
 // writes share commits (group commit), as the folder's share fsyncs.
 type pgLog struct {
 	runID  string
@@ -269,9 +383,23 @@ type pgLog struct {
 	pending []pgRow
 	err     error
 
-	dbMu   sync.Mutex // serialises use of conn; guards stored
+	dbMu   sync.Mutex // serialises use of conn; guards stored and fence
 	conn   *pgx.Conn
 	stored int
+	// fence is the lock every insert must still hold; nil for none.
+	fence *pgLock
+	// create is set until the run's row is stored with its first events.
+	create bool
+}
+
+// Fence implements Fencer: every later insert checks, in its own
+// statement, that the lock is still held under its token.
+func (l *pgLog) Fence(lock Lock) {
+	if pl, ok := lock.(*pgLock); ok {
+		l.dbMu.Lock()
+		l.fence = pl
+		l.dbMu.Unlock()
+	}
 }
 
 func newPgLog(conn *pgx.Conn, runID string, lastSeq int, r *redact.Redactor) *pgLog {
@@ -299,7 +427,7 @@ func (l *pgLog) Write(e Event, durable bool) (Event, error) {
 	l.pending = append(l.pending, pgRow{seq: e.Seq, time: e.Time, typ: string(e.Type), body: l.redact.String(string(line))})
 	full := len(l.pending) >= maxPending
 	l.mu.Unlock()
-	if durable || full {
+	if durable || full || e.Type.isEnd() {
 		return e, l.storeTo(e.Seq)
 	}
 	return e, nil
@@ -343,20 +471,45 @@ func (l *pgLog) insert(rows []pgRow) error {
 	for i, r := range rows {
 		seqs[i], times[i], types[i], bodies[i] = int32(r.seq), r.time, r.typ, r.body
 	}
+	var fenceRunbook *string
+	var fenceToken int64
+	if l.fence != nil {
+		fenceRunbook, fenceToken = &l.fence.runbook, l.fence.token
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), pgTimeout)
 	defer cancel()
-	_, err := l.conn.Exec(ctx, `WITH ins AS (
+	const stmt = `WITH fence AS (
+	SELECT CASE WHEN $6::text IS NULL THEN true ELSE runbook.check_lock($6, $7) END AS held),
+ins AS (
 	INSERT INTO runbook.events (run_id, seq, time, type, body)
-	SELECT $1, s, t, ty, b::jsonb FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[]) AS u(s, t, ty, b) ORDER BY s
+	SELECT $1, s, t, ty, b::jsonb FROM unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[]) AS u(s, t, ty, b), fence WHERE fence.held ORDER BY s
 	RETURNING seq)
-UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`, l.runID, seqs, times, types, bodies)
+UPDATE runbook.runs SET last_seq = (SELECT max(seq) FROM ins), updated_at = now() WHERE run_id = $1`
+	args := []any{l.runID, seqs, times, types, bodies, fenceRunbook, fenceToken}
+	var err error
+	if l.create {
+		// The run's row and its first events commit together.
+		err = pgx.BeginFunc(ctx, l.conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO runbook.runs (run_id) VALUES ($1)`, l.runID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, stmt, args...)
+			return err
+		})
+	} else {
+		_, err = l.conn.Exec(ctx, stmt, args...)
+	}
 	if err != nil {
 		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "RB002" {
+			return fmt.Errorf("%w: %s (the store refused the write)", ErrLockLost, pe.Message)
+		}
 		if errors.As(err, &pe) && (pe.Code == "RB001" || pe.Code == "23505") {
 			return fmt.Errorf("journal: run %s: %s: %w", l.runID, pe.Message, ErrSeqConflict)
 		}
-		return fmt.Errorf("journal: write: %w", err)
+		return fmt.Errorf("%w: write: %w", ErrUnavailable, err)
 	}
+	l.create = false
 	return nil
 }
 

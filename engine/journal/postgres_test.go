@@ -214,6 +214,15 @@ func BenchmarkPostgresDurableWrite(b *testing.B) {
 		st, _ := openPG(b)
 		benchWrites(b, st)
 	})
+	b.Run("nofsync-fenced", func(b *testing.B) {
+		st, _ := openPG(b)
+		l, err := st.Acquire(context.Background(), Holder{Run: "bench", Runbook: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Release()
+		benchWrites(b, st, l)
+	})
 	b.Run("fsync", func(b *testing.B) {
 		st, err := Open(context.Background(), durableServer(b))
 		if err != nil {
@@ -239,12 +248,16 @@ func durableServer(b *testing.B) string {
 	return srv.URL("state")
 }
 
-func benchWrites(b *testing.B, st Store) {
+// benchWrites measures durable writes, fenced by lock when it is given.
+func benchWrites(b *testing.B, st Store, lock ...Lock) {
 	w, err := st.Create(context.Background(), "bench", redact.New())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	for _, l := range lock {
+		w.(Fencer).Fence(l)
+	}
 	e := Event{Type: StepStarted, Step: "step-1", Action: "test.echo", Attempt: 1, Key: "0123456789abcdef", Inputs: map[string]any{"n": 1}}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

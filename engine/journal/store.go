@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/alpha-orion/runbook/engine/redact"
@@ -43,8 +44,21 @@ type Log interface {
 
 // Lock is a held runbook lock.
 type Lock interface {
+	// Check returns nil while the lock is held, and an error wrapping
+	// ErrLockLost once it is not: a run checks before starting each step.
+	Check() error
 	// Release gives the lock up.
 	Release() error
+}
+
+// ErrLockLost wraps the error of a holder whose lock is gone: its session
+// ended, or another run took the lock over.
+var ErrLockLost = errors.New("lock lost")
+
+// Fencer is a Log that can be bound to the lock its run holds: from then on
+// the store refuses its writes, with ErrLockLost, once that lock is gone.
+type Fencer interface {
+	Fence(l Lock)
 }
 
 // IsPostgres reports whether a --state value names a PostgreSQL database

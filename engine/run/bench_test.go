@@ -58,8 +58,11 @@ func benchRunOn(b *testing.B, o Options) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := Start(context.Background(), o)
-		if err != nil || res.Status != "succeeded" {
-			b.Fatalf("run: %v %v", err, res.Err)
+		if err != nil {
+			b.Fatalf("run: %v", err)
+		}
+		if res.Status != "succeeded" {
+			b.Fatalf("run %s: %v", res.Status, res.Err)
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSteps)/1e6, "ms/step")

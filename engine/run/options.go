@@ -6,6 +6,7 @@ package run
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -73,9 +74,32 @@ type Options struct {
 	Redactor *redact.Redactor
 	// Concurrency overrides the runbook's; 0 keeps it.
 	Concurrency int
+	// MaxOutputBytes limits the size of one step's outputs, encoded as JSON;
+	// 0 means DefaultMaxOutputBytes. Over it the step fails.
+	MaxOutputBytes int
 	// Now and Sleep are the clock; nil means the real one.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// DefaultMaxOutputBytes is the default limit on one step's outputs: they
+// are journaled, replayed and shown, and a journal is read whole.
+const DefaultMaxOutputBytes = 1 << 20
+
+// checkOutputSize fails a step whose outputs are over the limit.
+func (o *Options) checkOutputSize(uses string, out map[string]any) error {
+	limit := o.MaxOutputBytes
+	if limit <= 0 {
+		limit = DefaultMaxOutputBytes
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		return stepErr(sdk.KindPermanent, "outputs of %s cannot be encoded: %v", uses, err)
+	}
+	if len(data) > limit {
+		return stepErr(sdk.KindPermanent, "outputs of %s are %d bytes, over the limit of %d bytes; raise it with --max-output if they are meant to be this large", uses, len(data), limit)
+	}
+	return nil
 }
 
 // DefaultConcurrency is the number of steps run at once when the runbook does not say.

@@ -43,7 +43,10 @@ type Replayed struct {
 
 // Replay rebuilds a run's state from its events.
 func Replay(events []journal.Event) (*Replayed, error) {
-	if len(events) == 0 || events[0].Type != journal.RunStarted {
+	if len(events) == 0 {
+		return nil, errors.New("journal does not start with run_started: it has no records (the run stopped before storing its first, so nothing ran)")
+	}
+	if events[0].Type != journal.RunStarted {
 		return nil, errors.New("journal does not start with run_started")
 	}
 	first := events[0]
@@ -141,9 +144,10 @@ func Resume(ctx context.Context, o Options, runID string) (*Result, *Replayed, e
 		return nil, rp, err
 	}
 	defer release()
-	r.record(journal.Event{Type: journal.RunResumed, By: o.User, Message: "resumed from " + rp.Status}, true)
 	r.initBase()
-	r.restore(ctx, rp)
+	if r.record(journal.Event{Type: journal.RunResumed, By: o.User, Message: "resumed from " + rp.Status}, true) == nil {
+		r.restore(ctx, rp)
+	}
 	return r.execute(ctx), rp, nil
 }
 

@@ -51,6 +51,12 @@ func (r *runner) open(ctx context.Context, lastSeq int, create bool) (release fu
 		lock.Release()
 		return nil, err
 	}
+	if f, ok := r.jw.(journal.Fencer); ok {
+		f.Fence(lock) // the store refuses this journal's writes once the lock is gone
+	}
+	r.mu.Lock()
+	r.lock = lock
+	r.mu.Unlock()
 	return func() {
 		r.jw.Close()
 		lock.Release()
@@ -78,8 +84,12 @@ func (r *runner) execute(ctx context.Context) *Result {
 		runCtx, cancel = context.WithTimeout(ctx, t.D-r.o.Now().Sub(r.started))
 		defer cancel()
 	}
-	if r.runList(runCtx, r.graph.Main) {
+	if r.stopped() == nil && r.runList(runCtx, r.graph.Main) {
 		r.fail(errors.New("a step failed"))
+	}
+	if err := r.stopped(); err != nil {
+		// No plugin call may start: no undo, on_failure or finally either.
+		return r.result(&Result{RunID: r.runID, Started: r.started, Status: journal.StatusFailed, Err: err})
 	}
 	cancelled := ctx.Err() != nil
 	if !cancelled && runCtx.Err() != nil {
@@ -90,12 +100,16 @@ func (r *runner) execute(ctx context.Context) *Result {
 	case cancelled:
 		res.Status = journal.StatusCancelled
 		res.Err = ctx.Err()
-		r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: "cancelled by the operator; resume to continue"}, true)
+		if err := r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: "cancelled by the operator; resume to continue"}, true); err != nil {
+			res.Status, res.Err = journal.StatusFailed, err
+		}
 		return r.result(res)
 	case r.paused() && !r.isFailed():
 		res.Status = journal.StatusPaused
 		res.Pause = r.pause
-		r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true)
+		if err := r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true); err != nil {
+			res.Status, res.Err, res.Pause = journal.StatusFailed, err, nil
+		}
 		return r.result(res)
 	}
 	if r.isFailed() {
@@ -109,13 +123,19 @@ func (r *runner) execute(ctx context.Context) *Result {
 			r.fail(errors.New("a finally step failed"))
 		}
 	}
+	if err := r.stopped(); err != nil {
+		res.Status, res.Err = journal.StatusFailed, err
+		return r.result(res)
+	}
 	if r.paused() && ctx.Err() == nil {
 		// An on_failure or finally step waits for a person; everything
 		// else, finally included, has run. Resuming with the approval
 		// runs the steps that waited.
 		res.Status = journal.StatusPaused
 		res.Pause = r.pause
-		r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true)
+		if err := r.record(journal.Event{Type: journal.RunPaused, Step: r.pause.Step, Kind: r.pause.Kind, Digest: r.pause.Digest, Message: r.pause.Message}, true); err != nil {
+			res.Status, res.Err, res.Pause = journal.StatusFailed, err, nil
+		}
 		return r.result(res)
 	}
 	res.Status = journal.StatusSucceeded
@@ -126,7 +146,10 @@ func (r *runner) execute(ctx context.Context) *Result {
 		msg = r.failure()
 		res.Err = errors.New(msg)
 	}
-	r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: msg, DurationMS: r.o.Now().Sub(r.started).Milliseconds()}, true)
+	if err := r.record(journal.Event{Type: journal.RunFinished, Status: res.Status, Message: msg, DurationMS: r.o.Now().Sub(r.started).Milliseconds()}, true); err != nil {
+		// The journal does not say how the run ended: report it failed.
+		res.Status, res.Err = journal.StatusFailed, err
+	}
 	return r.result(res)
 }
 
@@ -195,7 +218,12 @@ func (r *runner) undoOne(ctx context.Context, s *load.Step) {
 		}
 		inputs[kv.Key.Value] = v
 	}
-	r.record(journal.Event{Type: journal.UndoStarted, Step: id, Action: u.Uses.Value, Key: key, Inputs: inputs}, true)
+	if r.stopped() != nil {
+		return
+	}
+	if r.record(journal.Event{Type: journal.UndoStarted, Step: id, Action: u.Uses.Value, Key: key, Inputs: inputs}, true) != nil {
+		return // write-ahead: no undo call without its record
+	}
 	body := &load.Step{ID: s.ID, Uses: u.Uses, Timeout: u.Timeout, Phase: s.Phase}
 	var err error
 	if catalog.IsBuiltin(u.Uses.Value) {

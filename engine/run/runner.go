@@ -42,6 +42,11 @@ type runner struct {
 	pause     *Pause
 	failed    bool
 	failErr   error
+	// journalErr is set once a journal write failed or the lock was lost:
+	// from then on no plugin call starts and the run ends failed with it.
+	journalErr error
+	// lock is the runbook's lock while the run holds it.
+	lock journal.Lock
 }
 
 func newRunner(o Options) (*runner, error) {
@@ -116,13 +121,15 @@ func (r *runner) key(step string) string {
 	return k
 }
 
-// record journals an event (when there is a journal) and shows it.
-func (r *runner) record(e journal.Event, durable bool) {
+// record journals an event (when there is a journal) and shows it. It
+// returns an error once the journal cannot be written: the event is then not
+// recorded, and the caller must not start what it announces.
+func (r *runner) record(e journal.Event, durable bool) error {
 	if r.jw != nil {
 		var err error
 		e, err = r.jw.Write(e, durable)
 		if err != nil {
-			r.fail(fmt.Errorf("journal: %w", err))
+			return r.journalFailed(err)
 		}
 	} else if e.Time.IsZero() {
 		e.Time = r.o.Now().UTC()
@@ -137,6 +144,38 @@ func (r *runner) record(e journal.Event, durable bool) {
 		}
 		r.o.Observe(e)
 	}
+	return nil
+}
+
+// journalFailed stops the run on a failed journal write or a lost lock and
+// returns the run's stop error, which names the store.
+func (r *runner) journalFailed(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.journalErr == nil {
+		if !errors.Is(err, journal.ErrUnavailable) && !errors.Is(err, journal.ErrLockLost) {
+			err = fmt.Errorf("%w: %w", journal.ErrUnavailable, err)
+		}
+		r.journalErr = fmt.Errorf("%w (state %s)", err, r.o.store())
+	}
+	r.failed = true
+	r.failErr = r.journalErr
+	return r.journalErr
+}
+
+// stopped returns why no plugin call may start any more: the journal
+// cannot be written, or the runbook's lock was lost; nil while all is well.
+func (r *runner) stopped() error {
+	r.mu.Lock()
+	err, lock := r.journalErr, r.lock
+	r.mu.Unlock()
+	if err != nil || lock == nil {
+		return err
+	}
+	if err := lock.Check(); err != nil {
+		return r.journalFailed(err)
+	}
+	return nil
 }
 
 func (r *runner) fail(err error) {

@@ -53,7 +53,7 @@ func (r *runner) runList(ctx context.Context, l *plan.List) (failed bool) {
 		return true
 	}
 	for {
-		stop := listFailed || (r.paused() && l.Phase == load.Main) || ctx.Err() != nil
+		stop := listFailed || (r.paused() && l.Phase == load.Main) || ctx.Err() != nil || r.stopped() != nil
 		for progress := true; progress; {
 			progress = false
 			for _, i := range l.Order {

@@ -271,8 +271,17 @@ func (r *runner) attempts(ctx context.Context, s *load.Step, inputs map[string]a
 		r.steps[id].Attempts = attempt
 		r.mu.Unlock()
 		r.setState(id, journal.StatusRunning, nil)
-		r.record(journal.Event{Type: journal.StepStarted, Step: id, Phase: s.Phase.String(), Action: s.Uses.Value, Attempt: attempt, Key: key, Inputs: inputs}, true)
+		if err := r.stopped(); err != nil {
+			return nil, attempt, err
+		}
+		// Write-ahead: the call starts only once its announcement is durable.
+		if err := r.record(journal.Event{Type: journal.StepStarted, Step: id, Phase: s.Phase.String(), Action: s.Uses.Value, Attempt: attempt, Key: key, Inputs: inputs}, true); err != nil {
+			return nil, attempt, err
+		}
 		out, err := r.attempt(ctx, s, inputs, attempt, key)
+		if err == nil {
+			err = r.o.checkOutputSize(s.Uses.Value, out)
+		}
 		if err == nil {
 			out, err = r.verify(s, out, p)
 		}
@@ -282,7 +291,7 @@ func (r *runner) attempts(ctx context.Context, s *load.Step, inputs map[string]a
 		if ctx.Err() != nil {
 			return nil, attempt, err
 		}
-		if n >= p.attempts || !kindOf(err).Retryable() {
+		if n >= p.attempts || !kindOf(err).Retryable() || r.stopped() != nil {
 			if errors.Is(err, errNotYet) {
 				err = stepErr(sdk.KindPermanent, "retry.until (%s) did not hold after %d attempts", p.until, n)
 			}

@@ -57,7 +57,40 @@ type historyEntry struct {
 	RTO        string `json:"rto,omitempty"`
 	// RTOUsed is the duration as a percentage of the RTO; absent without an RTO.
 	RTOUsed *int `json:"rto_used_percent,omitempty"`
+	// Reason says why a damaged run's journal cannot be read.
+	Reason  string `json:"reason,omitempty"`
 	started int64
+}
+
+// StatusDamaged is the status history and status give a run whose journal
+// cannot be read: listed with the reason, never hidden.
+const StatusDamaged = "damaged"
+
+// damagedEntry describes a run whose journal cannot be read, with what the
+// records before the damage and its id say about it.
+func damagedEntry(id string, events []journal.Event, err error) historyEntry {
+	e := historyEntry{Run: id, Runbook: runbookOfID(id), Status: StatusDamaged, Reason: err.Error()}
+	if len(events) > 0 && events[0].Type == journal.RunStarted {
+		first := events[0]
+		e.Runbook, e.User = first.Runbook, first.User
+		e.Started, e.started = first.Time.UTC().Format("2006-01-02T15:04:05Z"), first.Time.UnixNano()
+	} else if t, err := time.Parse("20060102T150405Z", strings.SplitN(id, "-", 2)[0]); err == nil {
+		e.Started, e.started = t.Format("2006-01-02T15:04:05Z"), t.UnixNano()
+	}
+	return e
+}
+
+// runbookOfID returns the runbook a run id names (TIMESTAMP-RUNBOOK-RANDOM).
+func runbookOfID(id string) string {
+	parts := strings.SplitN(id, "-", 2)
+	if len(parts) < 2 {
+		return ""
+	}
+	name := parts[1]
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		name = name[:i]
+	}
+	return name
 }
 
 func runHistory(c *Command, args []string) int {
@@ -84,8 +117,19 @@ func runHistory(c *Command, args []string) int {
 	}
 	entries := []historyEntry{}
 	for _, id := range ids {
-		r, err := readRun(ctx, store, id, false)
-		if err != nil || (fs.NArg() == 1 && r.Runbook != fs.Arg(0)) {
+		events, err := store.Read(ctx, id)
+		var r *report.Run
+		if err == nil {
+			r, err = report.New(events, nil)
+		}
+		if err != nil {
+			d := damagedEntry(id, events, err)
+			if fs.NArg() == 0 || d.Runbook == fs.Arg(0) {
+				entries = append(entries, d)
+			}
+			continue
+		}
+		if fs.NArg() == 1 && r.Runbook != fs.Arg(0) {
 			continue
 		}
 		e := historyEntry{Run: r.ID, Runbook: r.Runbook, Status: r.Status, User: r.User,
@@ -107,7 +151,14 @@ func runHistory(c *Command, args []string) int {
 	}
 	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tRUNBOOK\tSTATUS\tBY\tSTARTED (UTC)\tDURATION\tRTO USED")
+	var damaged []historyEntry
 	for _, e := range entries {
+		if e.Status == StatusDamaged {
+			damaged = append(damaged, e)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Run, e.Runbook, e.Status, or(e.User, "?"),
+				or(strings.Replace(strings.TrimSuffix(e.Started, "Z"), "T", " ", 1), "?"), "-", "-")
+			continue
+		}
 		used := "-"
 		if e.RTOUsed != nil {
 			used = fmt.Sprintf("%d%% of %s", *e.RTOUsed, e.RTO)
@@ -116,7 +167,17 @@ func runHistory(c *Command, args []string) int {
 			strings.Replace(strings.TrimSuffix(e.Started, "Z"), "T", " ", 1), report.Dur(time.Duration(e.DurationMS)*time.Millisecond), used)
 	}
 	tw.Flush()
+	for _, e := range damaged {
+		fmt.Fprintf(c.Stdout, "%s is damaged: %s\n", e.Run, e.Reason)
+	}
 	return ExitOK
+}
+
+func or(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
 }
 
 func (c *Command) writeJSON(v any) int {

@@ -116,3 +116,91 @@ func TestHistoryShowReportGraphRefuseBadInput(t *testing.T) {
 		t.Errorf("history with no runs: exit %d\n%s", code, out)
 	}
 }
+
+// TestDamagedJournals: a journal damaged in the middle is listed by status
+// and history as damaged with its line, never hidden, and resume refuses
+// it; a journal torn at its tail resumes after a journal_repaired event.
+func TestDamagedJournals(t *testing.T) {
+	dir := t.TempDir()
+	hello, err := filepath.Abs("../../examples/hello.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 2; i++ {
+		code, out, errOut := cli(t, dir, nil, "run", hello, "--as", "alice", "--output", "json")
+		if code != ExitOK {
+			t.Fatalf("run hello: exit %d\n%s\n%s", code, out, errOut)
+		}
+		var first struct{ Run string }
+		json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &first)
+		if first.Run == "" {
+			t.Fatalf("no run id in %.300s", out)
+		}
+		ids = append(ids, first.Run)
+	}
+	path := func(id string) string { return filepath.Join(dir, ".runbook", "runs", id+".jsonl") }
+	// Damage the first in its second line.
+	data, _ := os.ReadFile(path(ids[0]))
+	at := strings.IndexByte(string(data), '\n') + 15
+	data[at] ^= 0x01
+	os.WriteFile(path(ids[0]), data, 0o600)
+	// Tear the second's last record, as a crash mid-write does.
+	data, _ = os.ReadFile(path(ids[1]))
+	os.WriteFile(path(ids[1]), data[:len(data)-20], 0o600)
+
+	for _, args := range [][]string{{"status"}, {"history"}, {"history", "hello"}} {
+		code, out, errOut := cli(t, dir, nil, args...)
+		if code != ExitOK || !strings.Contains(out, ids[0]) || !strings.Contains(out, "damaged") || !strings.Contains(out, "line 2: checksum mismatch") {
+			t.Errorf("%s: exit %d, want %s listed as damaged with its line:\n%s\n%s", args, code, ids[0], out, errOut)
+		}
+		if !strings.Contains(out, ids[1]) {
+			t.Errorf("%s: the torn run %s is not listed:\n%s", args, ids[1], out)
+		}
+	}
+	code, out, _ := cli(t, dir, nil, "history", "--format", "json")
+	var entries []historyEntry
+	json.Unmarshal([]byte(out), &entries)
+	found := false
+	for _, e := range entries {
+		found = found || (e.Run == ids[0] && e.Status == StatusDamaged && e.Runbook == "hello" && strings.Contains(e.Reason, "line 2"))
+	}
+	if code != ExitOK || !found {
+		t.Errorf("history --format json: no damaged entry for %s:\n%s", ids[0], out)
+	}
+	if code, _, errOut := cli(t, dir, nil, "resume", ids[0]); code == ExitOK || !strings.Contains(errOut, "line 2") {
+		t.Errorf("resume of a damaged journal: exit %d\n%s", code, errOut)
+	}
+	if code, out, errOut := cli(t, dir, nil, "resume", ids[1]); code != ExitOK {
+		t.Fatalf("resume of a torn journal: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if data, _ := os.ReadFile(path(ids[1])); !strings.Contains(string(data), `"journal_repaired"`) {
+		t.Error("resume did not record journal_repaired")
+	}
+	if code, out, _ := cli(t, dir, nil, "show", ids[1]); code != ExitOK {
+		t.Errorf("show after repair: exit %d\n%s", code, out)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"1048576", 1 << 20, true},
+		{"1MiB", 1 << 20, true},
+		{"512KiB", 512 << 10, true},
+		{"16 MB", 16 << 20, true},
+		{"2GiB", 0, false}, // over what an int32-sized message can carry
+		{"0", 0, false},
+		{"-5", 0, false},
+		{"lots", 0, false},
+		{"1.5MiB", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d (ok %v)", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

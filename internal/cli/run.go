@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -47,6 +48,9 @@ type runFlags struct {
 	state       string
 	output      string
 	concurrency int
+	maxOutput   string
+	// maxOutputBytes is maxOutput parsed.
+	maxOutputBytes int
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet, verb string) {
@@ -62,6 +66,7 @@ func (f *runFlags) register(fs *pflag.FlagSet, verb string) {
 		fs.StringVar(&f.state, "state", "", stateUsage)
 		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the event stream as JSON lines (docs/events.md)")
 		fs.IntVar(&f.concurrency, "concurrency", 0, "run at most this many steps at once (default: the runbook's)")
+		fs.StringVar(&f.maxOutput, "max-output", "1MiB", "the most a step's outputs may take, as JSON (e.g. 512KiB, 16MiB); over it the step fails")
 	} else {
 		fs.StringVarP(&f.output, "output", "o", "text", "text, or json for the plan as one JSON object")
 	}
@@ -144,6 +149,13 @@ func (c *Command) runLike(verb string, args []string) int {
 	case "text", "json", "":
 	default:
 		return c.usageError("%s: unknown --output %q (text, json)", verb, f.output)
+	}
+	if verb != "plan" {
+		n, err := parseSize(f.maxOutput)
+		if err != nil {
+			return c.usageError("%s: %v", verb, err)
+		}
+		f.maxOutputBytes = n
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -320,7 +332,7 @@ func (c *Command) options(sess *session, f *runFlags, m *host.Manager, v *view) 
 	}
 	return run.Options{
 		Runbook: sess.rb, Catalog: sess.cat, Params: sess.params, Secrets: sess.secrets, Env: sess.env,
-		Dispatcher: m, Store: sess.store, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency,
+		Dispatcher: m, Store: sess.store, User: sess.user, Redactor: sess.redactor, Concurrency: f.concurrency, MaxOutputBytes: f.maxOutputBytes,
 		Approver: &approver{user: sess.user, all: f.yes, ids: ids, terminal: c.StdinIsTerminal, in: in, out: sess.redactor.Writer(c.Stderr), hold: v.hold},
 		Observe:  v.event,
 	}
@@ -540,16 +552,23 @@ func runStatus(c *Command, args []string) int {
 			return ExitOK
 		}
 		fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", "RUN", "STATUS", "BY", "UPDATED")
+		var damaged []historyEntry
 		for _, id := range ids {
 			events, err := store.Read(ctx, id)
-			if err != nil {
-				continue
+			var rp *run.Replayed
+			if err == nil {
+				rp, err = run.Replay(events)
 			}
-			rp, err := run.Replay(events)
 			if err != nil {
+				d := damagedEntry(id, events, err)
+				damaged = append(damaged, d)
+				fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", id, d.Status, or(d.User, "?"), "-")
 				continue
 			}
 			fmt.Fprintf(c.Stdout, "%-48s %-10s %-10s %s\n", id, rp.Status, rp.User, rp.Updated.Local().Format("2006-01-02 15:04:05"))
+		}
+		for _, d := range damaged {
+			fmt.Fprintf(c.Stdout, "%s is damaged: %s\n", d.Run, d.Reason)
 		}
 		return ExitOK
 	}
@@ -582,4 +601,25 @@ func runStatus(c *Command, args []string) int {
 		fmt.Fprintf(c.Stdout, "(no end recorded: the run is in progress, or crashed; 'runbook resume %s' continues it)\n", rp.RunID)
 	}
 	return ExitOK
+}
+
+// parseSize reads a size such as 1048576, 512KiB or 16MiB (KB and MB are
+// read as KiB and MiB).
+func parseSize(s string) (int, error) {
+	t := strings.TrimSpace(s)
+	mult := 1
+	for _, u := range []struct {
+		suffix string
+		mult   int
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if n, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n <= 0 || n > (1<<31-1)/mult {
+		return 0, fmt.Errorf("--max-output %q: want a size such as 1MiB, 512KiB or 16777216", s)
+	}
+	return n * mult, nil
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -262,6 +263,13 @@ func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("seed %d", seed)
+	midRun := 0
+	defer func() {
+		t.Logf("%d of %d trials killed mid-run", midRun, trials)
+		if midRun == 0 && !t.Failed() {
+			t.Errorf("none of %d trials was killed mid-run: the test proved nothing (seed %d)", trials, seed)
+		}
+	}()
 	for trial := 0; trial < trials; trial++ {
 		dir := t.TempDir()
 		env := stateEnv(t)
@@ -273,20 +281,34 @@ func crashAndResume(t *testing.T, stateEnv func(*testing.T) []string) {
 		delay := time.Duration(rng.IntN(400)) * time.Millisecond
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		err := cmd.Wait()
+		// Killed only if the signal, not a normal exit, ended it.
+		var ee *exec.ExitError
+		killed := errors.As(err, &ee) && !ee.Exited()
 		waitPluginsGone(t, dir)
 		code, out, errOut := cli(t, dir, env, "status")
 		if code != 0 {
 			t.Fatalf("status: %s", errOut)
 		}
-		var runID string
+		var runID, status string
 		for _, l := range strings.Split(out, "\n") {
-			if f := strings.Fields(l); len(f) > 1 && strings.Contains(f[0], "-chain-") {
-				runID = f[0]
+			if f := strings.Fields(l); len(f) > 1 && strings.Contains(f[0], "-chain-") && runID == "" {
+				runID, status = f[0], f[1] // the table's row, not a damage note below it
 			}
 		}
 		if runID == "" {
 			continue // killed before the journal existed: nothing to resume
+		}
+		if status == "damaged" {
+			// Only a journal with no whole record may be unreadable after a
+			// kill, and then nothing may have run.
+			if data, _ := os.ReadFile(rec); len(data) > 0 || !strings.Contains(out, "journal does not start") {
+				t.Fatalf("trial %d (kill after %s): damaged journal:\n%s\nrecords:\n%s", trial, delay, out, data)
+			}
+			continue
+		}
+		if killed && status == "running" {
+			midRun++ // the journal records no end: the kill landed mid-run
 		}
 		code, out, errOut = cli(t, dir, env, "resume", runID, "--yes")
 		if code != ExitOK {
@@ -330,4 +352,45 @@ func waitPluginsGone(t *testing.T, dir string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("plugin processes still running in %s", dir)
+}
+
+// TestLockFileDeletedWhileHeld: operators delete lock files they take for
+// stale. While a run is in progress, deleting or replacing its lock file
+// must not let a second run of the runbook in: it exits 4 naming the first.
+func TestLockFileDeletedWhileHeld(t *testing.T) {
+	for _, tamper := range []string{"delete", "replace"} {
+		t.Run(tamper, func(t *testing.T) {
+			rbs := testdata(t)
+			dir := t.TempDir()
+			rec := filepath.Join(dir, "rec.jsonl")
+			done := make(chan int, 1)
+			go func() {
+				code, _, _ := cli(t, dir, nil, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "-p", "pause=1s", "--yes", "--as", "alice")
+				done <- code
+			}()
+			for i := 0; i < 200; i++ { // until the first run has started
+				if _, out, _ := cli(t, dir, nil, "status"); strings.Contains(out, "running") {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			lock := filepath.Join(dir, ".runbook", "locks", "chain.lock")
+			if err := os.Remove(lock); err != nil {
+				t.Fatal(err)
+			}
+			if tamper == "replace" {
+				os.WriteFile(lock, []byte(`{"run":"stale"}`), 0o600)
+			}
+			code, _, errOut := cli(t, dir, nil, "run", "--dir", rbs, "chain", "-p", "record_file="+rec, "--yes", "--as", "bob")
+			if code != ExitLocked || !strings.Contains(errOut, "alice") {
+				t.Errorf("second run after the lock file was %sd: exit %d, want %d naming alice\n%s", tamper, code, ExitLocked, errOut)
+			}
+			if code := <-done; code != ExitOK {
+				t.Errorf("first run: exit %d", code)
+			}
+			if n := lines(t, rec); n != 6 {
+				t.Errorf("record file has %d lines, want 6 (one run's)", n)
+			}
+		})
+	}
 }
