@@ -132,11 +132,12 @@ func (f *secretFinder) Visit(n *ast.Node) {
 	}
 }
 
-// Leaves returns the text of every scalar inside v (maps and lists
-// included), appended to out.
+// Leaves returns every string inside v (maps and lists included),
+// appended to out. Numbers and booleans are left out: masking every `true`
+// or `12` because a guard or a length was computed from a secret would
+// hide innocent values and protect nothing.
 func Leaves(out []string, v any) []string {
 	switch x := v.(type) {
-	case nil:
 	case string:
 		out = append(out, x)
 	case []any:
@@ -158,8 +159,8 @@ func Leaves(out []string, v any) []string {
 			for _, k := range rv.MapKeys() {
 				out = Leaves(out, rv.MapIndex(k).Interface())
 			}
-		default:
-			out = append(out, Text(v))
+		case reflect.String:
+			out = append(out, rv.String())
 		}
 	}
 	return out

@@ -79,11 +79,11 @@ func (w *Writer) Write(e Event, durable bool) (Event, error) {
 	if e.Time.IsZero() {
 		e.Time = w.now().UTC()
 	}
-	line, err := json.Marshal(e)
+	line, err := json.Marshal(mask(w.redact, e))
 	if err != nil {
 		return e, fmt.Errorf("journal: encode %s: %w", e.Type, err)
 	}
-	line = append([]byte(w.redact.String(string(line))), '\n')
+	line = append(line, '\n')
 	if _, err := w.f.Write(line); err != nil {
 		return e, fmt.Errorf("journal: write: %w", err)
 	}
