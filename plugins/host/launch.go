@@ -69,43 +69,62 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if err != nil {
 		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: make TLS identities: %w", name, err)
 	}
-	cmd.Env = ids.Env() // go-plugin appends this process's environment
+	// Only what the plugin is given: go-plugin would add this process's
+	// whole environment, RUNBOOK_SECRET_* included, without SkipHostEnv.
+	cmd.Env = pluginEnv(environ(), m.opts.Env[name], m.opts.Config[name], ids.Env())
+	// A plugin's output arrives in pieces of any size; whole lines go on,
+	// so a secret split between two writes is masked downstream.
+	stdout, stderr := newLineWriter(m.out), newLineWriter(m.out)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
 		Cmd:              cmd,
+		SkipHostEnv:      true,
 		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		TLSConfig:        ids.Config(),
 		Managed:          true,
 		Logger:           m.logger,
 		StartTimeout:     m.opts.StartTimeout,
-		SyncStdout:       m.out,
-		SyncStderr:       m.out,
+		SyncStdout:       stdout,
+		SyncStderr:       stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize), grpc.MaxCallSendMsgSize(sdk.MaxMessageSize))},
 	})
-	p, err := m.prepare(ctx, name, client)
+	pc := &proc{client: client, out: []*lineWriter{stdout, stderr}}
+	if !m.starting(pc, true) {
+		return nil, errClosed
+	}
+	defer m.starting(pc, false)
+	// A start that hangs (no handshake) ends with the run: cancelling ctx
+	// or closing the Manager kills the process.
+	stop := context.AfterFunc(ctx, client.Kill)
+	defer stop()
+	err = m.prepare(ctx, name, pc)
 	if err != nil {
-		client.Kill()
+		pc.kill()
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			// The file changed between our check and go-plugin's.
+			// The copy changed between our check and go-plugin's.
 			return nil, m.checksumError(name, cmd.Path, secure)
+		}
+		if ctx.Err() != nil {
+			return nil, sdk.WithKind(sdk.KindOf(ctx.Err()), fmt.Errorf("start plugin %s: %w", name, ctx.Err()))
 		}
 		return nil, err
 	}
-	return p, nil
+	return pc, nil
 }
 
-func (m *Manager) prepare(ctx context.Context, name string, client *plugin.Client) (*proc, error) {
+func (m *Manager) prepare(ctx context.Context, name string, pc *proc) error {
+	client := pc.client
 	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
 	defer cancel()
 	conn, err := client.Client()
 	if err != nil {
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, err
+			return err
 		}
-		return nil, sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
+		return sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
 	}
 	pid := 0
 	if rc := client.ReattachConfig(); rc != nil {
@@ -116,27 +135,28 @@ func (m *Manager) prepare(ctx context.Context, name string, client *plugin.Clien
 	}
 	raw, err := conn.Dispense(sdk.PluginKey)
 	if err != nil {
-		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: %w", name, err)
+		return sdk.Errorf(sdk.KindPermanent, "start plugin %s: %w", name, err)
 	}
 	rpc := raw.(*sdk.Client)
 	spec, err := rpc.Describe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe plugin %s: %w", name, err)
+		return fmt.Errorf("describe plugin %s: %w", name, err)
 	}
 	if spec.Name != name {
-		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s describes itself as %q", name, spec.Name)
+		return sdk.Errorf(sdk.KindPermanent, "plugin %s describes itself as %q", name, spec.Name)
 	}
 	if m.opts.Catalog != nil {
 		if want, ok := m.opts.Catalog.Plugin(name); ok {
 			if err := CheckSpec(*want, spec); err != nil {
-				return nil, sdk.Permanent(err)
+				return sdk.Permanent(err)
 			}
 		}
 	}
 	if err := rpc.Configure(ctx, m.opts.Config[name]); err != nil {
-		return nil, fmt.Errorf("configure plugin %s: %w", name, err)
+		return fmt.Errorf("configure plugin %s: %w", name, err)
 	}
-	return &proc{client: client, rpc: rpc, spec: spec}, nil
+	pc.rpc, pc.spec = rpc, spec
+	return nil
 }
 
 // command returns how to start the named plugin, and for an external one
@@ -173,26 +193,30 @@ func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) 
 	if err != nil {
 		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
 	}
-	got, err := SHA256File(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
-	}
-	if err != nil {
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
-	}
 	pin, ok := m.opts.Pins[name]
 	if !ok {
+		got, err := SHA256File(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
+		}
+		if err != nil {
+			return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+		}
 		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
 	}
 	want, err := hex.DecodeString(strings.TrimSpace(pin))
 	if err != nil || len(want) != sha256.Size {
 		return nil, nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
 	}
-	if got != hex.EncodeToString(want) {
-		return nil, nil, sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(want), Got: got})
+	// Run the bytes that were checked: a private copy named by its hash,
+	// so replacing the file in the plugin folder after the check cannot
+	// run unpinned code.
+	exe, err := m.pinnedCopy(name, path, hex.EncodeToString(want))
+	if err != nil {
+		return nil, nil, err
 	}
-	// A fresh hash per client: go-plugin writes the file through it.
-	return exec.Command(path), &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}, nil
+	// A fresh hash per client: go-plugin checks the copy once more.
+	return exec.Command(exe), &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}, nil
 }
 
 func (m *Manager) checksumError(name, path string, secure *plugin.SecureConfig) error {
