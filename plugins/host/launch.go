@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 )
 
@@ -61,7 +63,7 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if launchHook != nil {
 		launchHook(name)
 	}
-	cmd, secure, err := m.command(name)
+	cmd, err := m.command(name)
 	if err != nil {
 		return nil, err
 	}
@@ -69,18 +71,28 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if err != nil {
 		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: make TLS identities: %w", name, err)
 	}
-	// Only what the plugin is given: go-plugin would add this process's
-	// whole environment, RUNBOOK_SECRET_* included, without SkipHostEnv.
-	cmd.Env = pluginEnv(environ(), m.opts.Env[name], m.opts.Config[name], ids.Env())
+	// Only what the plugin is given: go-plugin's own runner would add this
+	// process's whole environment, RUNBOOK_SECRET_* included.
+	env := pluginEnv(environ(), m.opts.Env[name], m.opts.Config[name], ids.Env())
 	// A plugin's output arrives in pieces of any size; whole lines go on,
 	// so a secret split between two writes is masked downstream.
 	stdout, stderr := newLineWriter(m.out), newLineWriter(m.out)
-	client := plugin.NewClient(&plugin.ClientConfig{
+	pc := &proc{out: []*lineWriter{stdout, stderr}}
+	pc.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
-		Cmd:              cmd,
+		// Our runner, not Cmd: it starts the process with env alone (plus
+		// go-plugin's handshake variables, in pcmd.Env) and can kill it
+		// during the handshake.
+		RunnerFunc: func(_ hclog.Logger, pcmd *exec.Cmd, _ string) (runner.Runner, error) {
+			r, err := newProcRunner(cmd.Path, cmd.Args[1:], append(slices.Clone(env), pcmd.Env...))
+			if err != nil {
+				return nil, err
+			}
+			pc.setRunner(r)
+			return r, nil
+		},
 		SkipHostEnv:      true,
-		SecureConfig:     secure,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		TLSConfig:        ids.Config(),
 		Managed:          true,
@@ -91,22 +103,16 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize), grpc.MaxCallSendMsgSize(sdk.MaxMessageSize))},
 	})
-	pc := &proc{client: client, out: []*lineWriter{stdout, stderr}}
 	if !m.starting(pc, true) {
 		return nil, errClosed
 	}
 	defer m.starting(pc, false)
 	// A start that hangs (no handshake) ends with the run: cancelling ctx
 	// or closing the Manager kills the process.
-	stop := context.AfterFunc(ctx, client.Kill)
+	stop := context.AfterFunc(ctx, pc.abort)
 	defer stop()
-	err = m.prepare(ctx, name, pc)
-	if err != nil {
-		pc.kill()
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			// The copy changed between our check and go-plugin's.
-			return nil, m.checksumError(name, cmd.Path, secure)
-		}
+	if err := m.prepare(ctx, name, pc); err != nil {
+		pc.abort()
 		if ctx.Err() != nil {
 			return nil, sdk.WithKind(sdk.KindOf(ctx.Err()), fmt.Errorf("start plugin %s: %w", name, ctx.Err()))
 		}
@@ -121,15 +127,9 @@ func (m *Manager) prepare(ctx context.Context, name string, pc *proc) error {
 	defer cancel()
 	conn, err := client.Client()
 	if err != nil {
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return err
-		}
 		return sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
 	}
-	pid := 0
-	if rc := client.ReattachConfig(); rc != nil {
-		pid = rc.Pid
-	}
+	pid := pc.pid()
 	if m.opts.OnStart != nil {
 		m.opts.OnStart(name, pid)
 	}
@@ -159,72 +159,63 @@ func (m *Manager) prepare(ctx context.Context, name string, pc *proc) error {
 	return nil
 }
 
-// command returns how to start the named plugin, and for an external one
-// the pin go-plugin checks again right before it starts the file.
-func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) {
+// command returns how to start the named plugin: for an external one, a
+// private copy of the pinned bytes.
+func (m *Manager) command(name string) (*exec.Cmd, error) {
 	if slices.Contains(m.opts.Builtins, name) {
 		exe := m.opts.Executable
 		if exe == "" {
 			var err error
 			if exe, err = os.Executable(); err != nil {
-				return nil, nil, sdk.Errorf(sdk.KindPermanent, "start built-in plugin %s: %w", name, err)
+				return nil, sdk.Errorf(sdk.KindPermanent, "start built-in plugin %s: %w", name, err)
 			}
 		}
 		args := []string{PluginArg, name}
 		if m.opts.BuiltinArgs != nil {
 			args = m.opts.BuiltinArgs(name)
 		}
-		return exec.Command(exe, args...), nil, nil
+		return exec.Command(exe, args...), nil
 	}
 	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return nil, nil, sdk.NotFound("no plugin %q", name)
+		return nil, sdk.NotFound("no plugin %q", name)
 	}
 	if slices.Contains(m.opts.Providers, name) {
 		path, err := m.findProvider(name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return exec.Command(path), nil, nil
+		return exec.Command(path), nil
 	}
 	if m.opts.Dir == "" {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and no plugin folder is set", name)
+		return nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and no plugin folder is set", name)
 	}
 	path, err := filepath.Abs(filepath.Join(m.opts.Dir, ExternalPrefix+name))
 	if err != nil {
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
 	}
 	pin, ok := m.opts.Pins[name]
 	if !ok {
 		got, err := SHA256File(path)
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
+			return nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
 		}
 		if err != nil {
-			return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+			return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
 		}
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
+		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
 	}
 	want, err := hex.DecodeString(strings.TrimSpace(pin))
 	if err != nil || len(want) != sha256.Size {
-		return nil, nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
+		return nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
 	}
 	// Run the bytes that were checked: a private copy named by its hash,
 	// so replacing the file in the plugin folder after the check cannot
 	// run unpinned code.
 	exe, err := m.pinnedCopy(name, path, hex.EncodeToString(want))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	// A fresh hash per client: go-plugin checks the copy once more.
-	return exec.Command(exe), &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}, nil
-}
-
-func (m *Manager) checksumError(name, path string, secure *plugin.SecureConfig) error {
-	got, err := SHA256File(path)
-	if err != nil {
-		got = "unreadable (" + err.Error() + ")"
-	}
-	return sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(secure.Checksum), Got: got})
+	return exec.Command(exe), nil
 }
 
 // findProvider returns the executable of a shipped provider (see FindExecutable).

@@ -115,6 +115,39 @@ type proc struct {
 	rpc    *sdk.Client
 	spec   catalog.Plugin
 	out    []*lineWriter // its stdout and stderr
+
+	mu  sync.Mutex
+	run *procRunner
+}
+
+func (p *proc) setRunner(r *procRunner) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run = r
+}
+
+// pid is the process id, 0 before it starts.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pid
+}
+
+// abort kills the process at once, even in its handshake, then as kill.
+func (p *proc) abort() {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r != nil {
+		r.stop()
+	}
+	p.kill()
 }
 
 // kill stops the process, waits for it, and passes on its last output.
@@ -228,9 +261,9 @@ func (m *Manager) Reconcile(ctx context.Context, name string, req sdk.Request) (
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	m.closed = true
-	var procs []*proc
+	var procs, launching []*proc
 	for p := range m.launches {
-		procs = append(procs, p)
+		launching = append(launching, p)
 	}
 	for _, s := range m.slots {
 		s.mu.Lock()
@@ -242,6 +275,13 @@ func (m *Manager) Close() error {
 	}
 	m.mu.Unlock()
 	var wg sync.WaitGroup
+	for _, p := range launching {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.abort()
+		}()
+	}
 	for _, p := range procs {
 		wg.Add(1)
 		go func() {
