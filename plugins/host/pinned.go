@@ -11,6 +11,10 @@ import (
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
+// pinnedHook, when set by a test, is called once a plugin's pinned copy
+// is ready, before it is started.
+var pinnedHook func(name string)
+
 // cacheDir returns the private folder pinned plugins are copied into.
 func (m *Manager) cacheDir() (string, error) {
 	if m.opts.CacheDir != "" {
@@ -38,6 +42,11 @@ func (m *Manager) pinnedCopy(name, path, want string) (string, error) {
 	if got, err := SHA256File(dst); err == nil && got == want {
 		return dst, nil
 	}
+	defer func() {
+		if pinnedHook != nil {
+			pinnedHook(name)
+		}
+	}()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", sdk.Errorf(sdk.KindPermanent, "plugin %s: make its private folder: %w", name, err)
 	}
