@@ -30,8 +30,10 @@ func (m *Manager) cacheDir() (string, error) {
 // pinnedCopy returns the path of a private copy of the plugin file at
 // path whose SHA-256 is want (hex): the folder cacheDir/WANT, 0700, holds
 // it. The bytes hashed are the bytes copied, read once, so the copy is the
-// pinned content whatever happens to path meanwhile; a copy already there
-// is used when it still hashes to want.
+// pinned content whatever happens to path meanwhile. The file is read and
+// copied at every start, so a file changed since its pin is refused even
+// when an earlier copy of the pinned bytes is still there; the copy
+// replaces that one by a rename, which leaves running processes alone.
 func (m *Manager) pinnedCopy(name, path, want string) (string, error) {
 	root, err := m.cacheDir()
 	if err != nil {
@@ -39,9 +41,6 @@ func (m *Manager) pinnedCopy(name, path, want string) (string, error) {
 	}
 	dir := filepath.Join(root, want)
 	dst := filepath.Join(dir, ExternalPrefix+name)
-	if got, err := SHA256File(dst); err == nil && got == want {
-		return dst, nil
-	}
 	defer func() {
 		if pinnedHook != nil {
 			pinnedHook(name)

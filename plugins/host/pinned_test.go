@@ -62,7 +62,8 @@ func TestSwapAfterCheckRunsPinnedBytes(t *testing.T) {
 	path := filepath.Join(dir, ExternalPrefix+"ext")
 	pinnedHook = func(string) { replace(t, path, evil) }
 	defer func() { pinnedHook = nil }()
-	m, _ := newManager(t, Options{Dir: dir, Pins: map[string]string{"ext": pin}})
+	cache := t.TempDir()
+	m, _ := newManager(t, Options{Dir: dir, CacheDir: cache, Pins: map[string]string{"ext": pin}})
 	if _, err := m.Describe(context.Background(), "ext"); err != nil {
 		t.Fatalf("the pinned plugin did not start: %v", err)
 	}
@@ -70,9 +71,10 @@ func TestSwapAfterCheckRunsPinnedBytes(t *testing.T) {
 	if n := runs(t, counter); n != 0 {
 		t.Fatalf("the unpinned file ran %d times", n)
 	}
-	// The evil file itself, now in place, is refused.
+	// The evil file itself, now in place, is refused, though the private
+	// folder still holds a copy of the pinned bytes.
 	pinnedHook = nil
-	m2, _ := newManager(t, Options{Dir: dir, Pins: map[string]string{"ext": pin}})
+	m2, _ := newManager(t, Options{Dir: dir, CacheDir: cache, Pins: map[string]string{"ext": pin}})
 	var ce *ChecksumError
 	if _, err := m2.Describe(context.Background(), "ext"); !errors.As(err, &ce) {
 		t.Fatalf("swapped file: err = %v, want a ChecksumError", err)
