@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -8,12 +9,24 @@ import (
 )
 
 // TestMaskKeepsStructure journals events under secrets that look like the
-// journal's own keys, values and timestamps, and reads them back whole.
+// journal's own keys, values and timestamps, in both stores, and reads
+// them back whole.
 func TestMaskKeepsStructure(t *testing.T) {
-	t.Parallel()
+	for _, store := range []string{"folder", "postgres"} {
+		t.Run(store, func(t *testing.T) {
+			var st Store = Folder(t.TempDir())
+			if store == "postgres" {
+				st, _ = openPG(t)
+			}
+			maskKeepsStructure(t, st)
+		})
+	}
+}
+
+func maskKeepsStructure(t *testing.T, st Store) {
+	ctx := context.Background()
 	secrets := []string{"2026", "true", "007", "seq", "time", "step_started", "{", `"`, "1"}
-	dir := t.TempDir()
-	w, err := Create(dir, "run1", redact.New(secrets...))
+	w, err := st.Create(ctx, "run1", redact.New(secrets...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +42,7 @@ func TestMaskKeepsStructure(t *testing.T) {
 		}
 	}
 	w.Close()
-	got, err := Read(dir, "run1")
+	got, err := st.Read(ctx, "run1")
 	if err != nil {
 		t.Fatalf("journal unreadable after masking: %v", err)
 	}
