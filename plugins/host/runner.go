@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"sync"
 
@@ -74,9 +73,7 @@ func (r *procRunner) stop() {
 	r.killed = true
 	if r.pid > 0 {
 		killGroup(r.pid)
-		if err := r.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			_ = err // already gone
-		}
+		_ = r.cmd.Process.Kill() // os.ErrProcessDone: it is gone already
 	}
 }
 
