@@ -187,13 +187,13 @@ func (w *Writer) Write(e Event, durable bool) (Event, error) {
 	if e.Time.IsZero() {
 		e.Time = w.now().UTC()
 	}
-	line, err := json.Marshal(e)
+	line, err := json.Marshal(mask(w.redact, e))
 	if err != nil {
 		w.seq--
 		w.mu.Unlock()
 		return e, fmt.Errorf("journal: encode %s: %w", e.Type, err)
 	}
-	line = seal([]byte(w.redact.String(string(line))))
+	line = seal(line) // masked before it was encoded: the checksum covers the final bytes
 	if _, err := w.f.Write(line); err != nil {
 		w.err = fmt.Errorf("%w: write %s: %w", ErrUnavailable, w.final, err)
 		w.mu.Unlock()

@@ -418,13 +418,13 @@ func (l *pgLog) Write(e Event, durable bool) (Event, error) {
 	if e.Time.IsZero() {
 		e.Time = l.now().UTC()
 	}
-	line, err := json.Marshal(e)
+	line, err := json.Marshal(mask(l.redact, e))
 	if err != nil {
 		l.seq--
 		l.mu.Unlock()
 		return e, fmt.Errorf("journal: encode %s: %w", e.Type, err)
 	}
-	l.pending = append(l.pending, pgRow{seq: e.Seq, time: e.Time, typ: string(e.Type), body: l.redact.String(string(line))})
+	l.pending = append(l.pending, pgRow{seq: e.Seq, time: e.Time, typ: string(e.Type), body: string(line)})
 	full := len(l.pending) >= maxPending
 	l.mu.Unlock()
 	if durable || full || e.Type.isEnd() {

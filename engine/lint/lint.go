@@ -71,6 +71,7 @@ func Rules() []Rule {
 		&inputs{},
 		&expressions{},
 		&confirms{},
+		&sqlTemplates{},
 	}
 }
 

@@ -84,6 +84,7 @@ func (r *runner) execute(ctx context.Context) *Result {
 		runCtx, cancel = context.WithTimeout(ctx, t.D-r.o.Now().Sub(r.started))
 		defer cancel()
 	}
+	r.progs.Context = runCtx // expressions stop when the run does
 	if r.stopped() == nil && r.runList(runCtx, r.graph.Main) {
 		r.fail(errors.New("a step failed"))
 	}

@@ -82,6 +82,7 @@ func newRunner(o Options) (*runner, error) {
 		r.stepsEnv[id] = map[string]any{"outputs": map[string]any{}, "status": ""}
 	}
 	r.progs = eval.NewPrograms(func(s string) bool { return ids[s] })
+	r.progs.OnSecret = o.Redactor.Add // a value computed from a secret is secret
 	return r, nil
 }
 

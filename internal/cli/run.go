@@ -314,7 +314,7 @@ func (c *Command) host(ctx context.Context, sess *session, overrides map[string]
 	if err != nil {
 		return nil, err
 	}
-	m := host.New(host.Options{Providers: providers.Names(), Search: []string{c.binDir()}, Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw})
+	m := host.New(host.Options{Providers: providers.Names(), Env: providers.Env(), Search: []string{c.binDir()}, Dir: c.pluginDir(), Pins: lock.pins(), Config: cfg, Catalog: sess.cat, Log: logw})
 	if len(prestart) > 0 {
 		go m.Start(ctx, prestart...) // in parallel, while the first steps are prepared
 	}

@@ -103,6 +103,9 @@ func newManager(t testing.TB, opts Options) (*Manager, *starts) {
 		}
 	}
 	opts.OnStart = st.record
+	if opts.CacheDir == "" {
+		opts.CacheDir = t.TempDir()
+	}
 	m := New(opts)
 	t.Cleanup(func() { _ = m.Close() })
 	return m, st

@@ -14,7 +14,9 @@ import (
 	"strings"
 
 	"github.com/alpha-orion/runbook/plugins/sdk"
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/go-plugin/runner"
 	"google.golang.org/grpc"
 )
 
@@ -61,7 +63,7 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if launchHook != nil {
 		launchHook(name)
 	}
-	cmd, secure, err := m.command(name)
+	cmd, err := m.command(name)
 	if err != nil {
 		return nil, err
 	}
@@ -69,138 +71,151 @@ func (m *Manager) launch(ctx context.Context, name string) (*proc, error) {
 	if err != nil {
 		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: make TLS identities: %w", name, err)
 	}
-	cmd.Env = ids.Env() // go-plugin appends this process's environment
-	client := plugin.NewClient(&plugin.ClientConfig{
+	// Only what the plugin is given: go-plugin's own runner would add this
+	// process's whole environment, RUNBOOK_SECRET_* included.
+	env := pluginEnv(environ(), m.opts.Env[name], m.opts.Config[name], ids.Env())
+	// A plugin's output arrives in pieces of any size; whole lines go on,
+	// so a secret split between two writes is masked downstream.
+	stdout, stderr := newLineWriter(m.out), newLineWriter(m.out)
+	pc := &proc{out: []*lineWriter{stdout, stderr}}
+	pc.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  sdk.Handshake,
 		VersionedPlugins: sdk.VersionedPlugins(nil),
-		Cmd:              cmd,
-		SecureConfig:     secure,
+		// Our runner, not Cmd: it starts the process with env alone (plus
+		// go-plugin's handshake variables, in pcmd.Env) and can kill it
+		// during the handshake.
+		RunnerFunc: func(_ hclog.Logger, pcmd *exec.Cmd, _ string) (runner.Runner, error) {
+			r, err := newProcRunner(cmd.Path, cmd.Args[1:], append(slices.Clone(env), pcmd.Env...))
+			if err != nil {
+				return nil, err
+			}
+			pc.setRunner(r)
+			return r, nil
+		},
+		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		TLSConfig:        ids.Config(),
 		Managed:          true,
 		Logger:           m.logger,
 		StartTimeout:     m.opts.StartTimeout,
-		SyncStdout:       m.out,
-		SyncStderr:       m.out,
+		SyncStdout:       stdout,
+		SyncStderr:       stderr,
 		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
 			grpc.MaxCallRecvMsgSize(sdk.MaxMessageSize), grpc.MaxCallSendMsgSize(sdk.MaxMessageSize))},
 	})
-	p, err := m.prepare(ctx, name, client)
-	if err != nil {
-		client.Kill()
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			// The file changed between our check and go-plugin's.
-			return nil, m.checksumError(name, cmd.Path, secure)
+	if !m.starting(pc, true) {
+		return nil, errClosed
+	}
+	defer m.starting(pc, false)
+	// A start that hangs (no handshake) ends with the run: cancelling ctx
+	// or closing the Manager kills the process.
+	stop := context.AfterFunc(ctx, pc.abort)
+	defer stop()
+	if err := m.prepare(ctx, name, pc); err != nil {
+		pc.abort()
+		if ctx.Err() != nil {
+			return nil, sdk.WithKind(sdk.KindOf(ctx.Err()), fmt.Errorf("start plugin %s: %w", name, ctx.Err()))
 		}
 		return nil, err
 	}
-	return p, nil
+	return pc, nil
 }
 
-func (m *Manager) prepare(ctx context.Context, name string, client *plugin.Client) (*proc, error) {
+func (m *Manager) prepare(ctx context.Context, name string, pc *proc) error {
+	client := pc.client
 	ctx, cancel := context.WithTimeout(ctx, m.opts.StartTimeout)
 	defer cancel()
 	conn, err := client.Client()
 	if err != nil {
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, err
-		}
-		return nil, sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
+		return sdk.Errorf(sdk.KindCrashed, "start plugin %s: %w", name, err)
 	}
-	pid := 0
-	if rc := client.ReattachConfig(); rc != nil {
-		pid = rc.Pid
-	}
+	pid := pc.pid()
 	if m.opts.OnStart != nil {
 		m.opts.OnStart(name, pid)
 	}
 	raw, err := conn.Dispense(sdk.PluginKey)
 	if err != nil {
-		return nil, sdk.Errorf(sdk.KindPermanent, "start plugin %s: %w", name, err)
+		return sdk.Errorf(sdk.KindPermanent, "start plugin %s: %w", name, err)
 	}
 	rpc := raw.(*sdk.Client)
 	spec, err := rpc.Describe(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("describe plugin %s: %w", name, err)
+		return fmt.Errorf("describe plugin %s: %w", name, err)
 	}
 	if spec.Name != name {
-		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s describes itself as %q", name, spec.Name)
+		return sdk.Errorf(sdk.KindPermanent, "plugin %s describes itself as %q", name, spec.Name)
 	}
 	if m.opts.Catalog != nil {
 		if want, ok := m.opts.Catalog.Plugin(name); ok {
 			if err := CheckSpec(*want, spec); err != nil {
-				return nil, sdk.Permanent(err)
+				return sdk.Permanent(err)
 			}
 		}
 	}
 	if err := rpc.Configure(ctx, m.opts.Config[name]); err != nil {
-		return nil, fmt.Errorf("configure plugin %s: %w", name, err)
+		return fmt.Errorf("configure plugin %s: %w", name, err)
 	}
-	return &proc{client: client, rpc: rpc, spec: spec}, nil
+	pc.rpc, pc.spec = rpc, spec
+	return nil
 }
 
-// command returns how to start the named plugin, and for an external one
-// the pin go-plugin checks again right before it starts the file.
-func (m *Manager) command(name string) (*exec.Cmd, *plugin.SecureConfig, error) {
+// command returns how to start the named plugin: for an external one, a
+// private copy of the pinned bytes.
+func (m *Manager) command(name string) (*exec.Cmd, error) {
 	if slices.Contains(m.opts.Builtins, name) {
 		exe := m.opts.Executable
 		if exe == "" {
 			var err error
 			if exe, err = os.Executable(); err != nil {
-				return nil, nil, sdk.Errorf(sdk.KindPermanent, "start built-in plugin %s: %w", name, err)
+				return nil, sdk.Errorf(sdk.KindPermanent, "start built-in plugin %s: %w", name, err)
 			}
 		}
 		args := []string{PluginArg, name}
 		if m.opts.BuiltinArgs != nil {
 			args = m.opts.BuiltinArgs(name)
 		}
-		return exec.Command(exe, args...), nil, nil
+		return exec.Command(exe, args...), nil
 	}
 	if name == "" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
-		return nil, nil, sdk.NotFound("no plugin %q", name)
+		return nil, sdk.NotFound("no plugin %q", name)
 	}
 	if slices.Contains(m.opts.Providers, name) {
 		path, err := m.findProvider(name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return exec.Command(path), nil, nil
+		return exec.Command(path), nil
 	}
 	if m.opts.Dir == "" {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and no plugin folder is set", name)
+		return nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and no plugin folder is set", name)
 	}
 	path, err := filepath.Abs(filepath.Join(m.opts.Dir, ExternalPrefix+name))
 	if err != nil {
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
-	}
-	got, err := SHA256File(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
-	}
-	if err != nil {
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
 	}
 	pin, ok := m.opts.Pins[name]
 	if !ok {
-		return nil, nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
+		got, err := SHA256File(path)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, sdk.NotFound("no plugin %s: it is not a shipped provider, and there is no %s", name, path)
+		}
+		if err != nil {
+			return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: %w", name, err)
+		}
+		return nil, sdk.Errorf(sdk.KindPermanent, "plugin %s: refusing to start %s: it is not pinned (its SHA-256 is %s)", name, path, got)
 	}
 	want, err := hex.DecodeString(strings.TrimSpace(pin))
 	if err != nil || len(want) != sha256.Size {
-		return nil, nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
+		return nil, sdk.BadInput("plugin %s: the pin %q is not a hex SHA-256", name, pin)
 	}
-	if got != hex.EncodeToString(want) {
-		return nil, nil, sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(want), Got: got})
-	}
-	// A fresh hash per client: go-plugin writes the file through it.
-	return exec.Command(path), &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}, nil
-}
-
-func (m *Manager) checksumError(name, path string, secure *plugin.SecureConfig) error {
-	got, err := SHA256File(path)
+	// Run the bytes that were checked: a private copy named by its hash,
+	// so replacing the file in the plugin folder after the check cannot
+	// run unpinned code.
+	exe, err := m.pinnedCopy(name, path, hex.EncodeToString(want))
 	if err != nil {
-		got = "unreadable (" + err.Error() + ")"
+		return nil, err
 	}
-	return sdk.Permanent(&ChecksumError{Plugin: name, Path: path, Want: hex.EncodeToString(secure.Checksum), Got: got})
+	return exec.Command(exe), nil
 }
 
 // findProvider returns the executable of a shipped provider (see FindExecutable).

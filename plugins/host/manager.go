@@ -62,6 +62,16 @@ type Options struct {
 	// StartTimeout bounds each of a plugin's start and handshake, and its
 	// first Describe and Configure; 0 means 30s.
 	StartTimeout time.Duration
+	// Env maps a plugin's name to the further variables of the engine's
+	// environment it receives (a name ending in * is a prefix). A plugin
+	// starts with BaseEnv, these, and the variables its config names in a
+	// setting whose key ends in `_env`; never anything else, so never a
+	// RUNBOOK_SECRET_* variable it was not explicitly given.
+	Env map[string][]string
+	// CacheDir is the private folder third-party plugins are copied into,
+	// each under its SHA-256, and run from; empty means the user's cache
+	// folder (runbook/plugins in os.UserCacheDir).
+	CacheDir string
 	// OnStart, when set, is called each time a plugin process has started
 	// and completed the handshake, before it is described and configured.
 	OnStart func(name string, pid int)
@@ -78,9 +88,10 @@ type Manager struct {
 	tls     *sdk.HostTLS // the mutual TLS identities, made on the first start
 	tlsErr  error
 
-	mu     sync.Mutex
-	closed bool
-	slots  map[string]*slot
+	mu       sync.Mutex
+	closed   bool
+	slots    map[string]*slot
+	launches map[*proc]bool // processes still being started
 }
 
 // hostTLS returns the run's TLS identities, made once.
@@ -103,6 +114,67 @@ type proc struct {
 	client *plugin.Client
 	rpc    *sdk.Client
 	spec   catalog.Plugin
+	out    []*lineWriter // its stdout and stderr
+
+	mu  sync.Mutex
+	run *procRunner
+}
+
+func (p *proc) setRunner(r *procRunner) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run = r
+}
+
+// pid is the process id, 0 before it starts.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pid
+}
+
+// abort kills the process at once, even in its handshake, then as kill.
+func (p *proc) abort() {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r != nil {
+		r.stop()
+	}
+	p.kill()
+}
+
+// kill stops the process, waits for it, and passes on its last output.
+func (p *proc) kill() {
+	p.client.Kill()
+	for _, w := range p.out {
+		w.flush()
+	}
+}
+
+// starting registers (on) or forgets a process being started, so Close
+// can kill it; it reports false, registering nothing, once closed.
+func (m *Manager) starting(p *proc, on bool) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !on {
+		delete(m.launches, p)
+		return true
+	}
+	if m.closed {
+		return false
+	}
+	if m.launches == nil {
+		m.launches = map[*proc]bool{}
+	}
+	m.launches[p] = true
+	return true
 }
 
 // New returns a Manager; it starts nothing until a plugin is needed.
@@ -183,12 +255,16 @@ func (m *Manager) Reconcile(ctx context.Context, name string, req sdk.Request) (
 	return rec, m.after(name, p, err)
 }
 
-// Close kills every plugin process the Manager started and waits for them
-// to exit. Later calls fail with ErrClosed.
+// Close kills every plugin process the Manager started, those still in
+// their handshake included, and waits for them to exit. Later calls fail
+// with ErrClosed.
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	m.closed = true
-	var procs []*proc
+	var procs, launching []*proc
+	for p := range m.launches {
+		launching = append(launching, p)
+	}
 	for _, s := range m.slots {
 		s.mu.Lock()
 		if s.cur != nil {
@@ -199,11 +275,18 @@ func (m *Manager) Close() error {
 	}
 	m.mu.Unlock()
 	var wg sync.WaitGroup
+	for _, p := range launching {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.abort()
+		}()
+	}
 	for _, p := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.client.Kill()
+			p.kill()
 		}()
 	}
 	wg.Wait()
@@ -234,7 +317,7 @@ func (m *Manager) acquire(ctx context.Context, name string) (*proc, error) {
 	s.cur = nil
 	s.mu.Unlock()
 	if dead != nil {
-		dead.client.Kill()
+		dead.kill()
 	}
 	p, err := m.launch(ctx, name)
 	if err != nil {
@@ -254,7 +337,7 @@ func (m *Manager) acquire(ctx context.Context, name string) (*proc, error) {
 	}
 	m.mu.Unlock()
 	if closed {
-		p.client.Kill()
+		p.kill()
 		return nil, errClosed
 	}
 	return p, nil
@@ -306,7 +389,7 @@ func (m *Manager) after(name string, p *proc, err error) error {
 		s.mu.Unlock()
 	}
 	m.mu.Unlock()
-	p.client.Kill()
+	p.kill()
 	if kind != sdk.KindCrashed && kind != sdk.KindUnknown {
 		return err // e.g. cancelled just as the process died
 	}

@@ -87,14 +87,31 @@ func args(in map[string]any) []any {
 	return l
 }
 
-// execSQL runs statements that change the database.
+// execSQL runs a statement that changes the database, or several when
+// the step sets multiple_statements.
 func execSQL(ctx context.Context, t *target, in map[string]any) (map[string]any, error) {
+	multi, _ := in["multiple_statements"].(bool)
+	if multi && len(args(in)) > 0 {
+		return nil, sdk.BadInput("postgres.exec: multiple_statements takes no args: PostgreSQL binds $1, $2... in one statement only")
+	}
 	conn, err := t.connect(ctx, "exec")
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	tag, err := conn.Exec(ctx, str(in, "sql"), args(in)...)
+	var tag pgconn.CommandTag
+	switch {
+	case multi:
+		// The simple protocol: statements separated by ;, one transaction.
+		tag, err = conn.Exec(ctx, str(in, "sql"))
+	case len(args(in)) > 0:
+		tag, err = conn.Exec(ctx, str(in, "sql"), args(in)...)
+	default:
+		// The extended protocol, which pgx skips when there are no args:
+		// the server refuses a second statement.
+		res := conn.PgConn().ExecParams(ctx, str(in, "sql"), nil, nil, nil, nil).Read()
+		tag, err = res.CommandTag, res.Err
+	}
 	if err != nil {
 		return nil, t.fail(ctx, "exec", err)
 	}

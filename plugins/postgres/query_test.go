@@ -152,17 +152,52 @@ func TestExec(t *testing.T) {
 	if out["rows_affected"] != 4 || out["command"] != "UPDATE 4" {
 		t.Fatalf("exec = %v", out)
 	}
-	out = h.must("postgres.exec", map[string]any{"sql": "create table audit (n int); insert into audit select generate_series(1, 3)"})
+	out = h.must("postgres.exec", map[string]any{"sql": "create table audit (n int); insert into audit select generate_series(1, 3)", "multiple_statements": true})
 	if out["rows_affected"] != 3 {
 		t.Fatalf("multi-statement exec = %v", out)
 	}
 	// Several statements run as one implicit transaction: all or nothing.
-	_, err := h.run("postgres.exec", map[string]any{"sql": "insert into audit values (4); insert into audit values ('x')"})
+	_, err := h.run("postgres.exec", map[string]any{"sql": "insert into audit values (4); insert into audit values ('x')", "multiple_statements": true})
 	plugintest.WantKind(t, err, sdk.KindPermanent)
 	out = h.must("postgres.query", map[string]any{"sql": "select count(*) as n from audit"})
 	if n := out["rows"].([]any)[0].(map[string]any)["n"]; n != 3 {
 		t.Fatalf("after a failed batch audit has %v rows, want 3", n)
 	}
+}
+
+// TestExecOneStatement pastes a hostile param into exec's sql, as a
+// templated runbook would, and checks only the one statement may run.
+func TestExecOneStatement(t *testing.T) {
+	t.Parallel()
+	srv, db := pgtest.NewDatabase(t)
+	h := newHost(t, map[string]map[string]any{"postgres": {"url": srv.URL(db)}})
+	h.must("postgres.exec", map[string]any{"sql": "create table keep (v text); create table t (v text)", "multiple_statements": true})
+	const name = "x'); drop table keep; --"
+	for _, tc := range []struct {
+		name string
+		in   map[string]any
+		kind sdk.Kind // "" for success
+	}{
+		{"pasted into the text", map[string]any{"sql": "insert into t values ('" + name + "')"}, sdk.KindBadInput},
+		{"two statements, no args", map[string]any{"sql": "insert into t values ('a'); drop table keep"}, sdk.KindBadInput},
+		{"multiple_statements with args", map[string]any{"sql": "insert into t values ($1)", "args": []any{name}, "multiple_statements": true}, sdk.KindBadInput},
+		{"through args", map[string]any{"sql": "insert into t values ($1)", "args": []any{name}}, ""},
+		{"one statement, no args", map[string]any{"sql": "insert into t values ('plain')"}, ""},
+	} {
+		_, err := h.run("postgres.exec", tc.in)
+		if tc.kind == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		plugintest.WantKind(t, err, tc.kind)
+	}
+	out := h.must("postgres.query", map[string]any{"sql": "select v from t order by v"})
+	if got := fmt.Sprint(out["rows"]); got != "[map[v:plain] map[v:"+name+"]]" {
+		t.Fatalf("rows of t = %s", got)
+	}
+	h.must("postgres.query", map[string]any{"sql": "select count(*) from keep"}) // keep survived
 }
 
 func TestPingAndWaitReady(t *testing.T) {

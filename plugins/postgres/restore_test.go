@@ -77,7 +77,7 @@ func TestRestoreClean(t *testing.T) {
 	_, db := pgtest.NewDatabase(t)
 	h := newHost(t, map[string]map[string]any{"postgres": {"url": srv.URL(db)}})
 	h.must("postgres.restore_dump", map[string]any{"file": dump})
-	h.must("postgres.exec", map[string]any{"sql": "delete from orders; insert into users (email, created_at) values ('extra@example.com', now())"})
+	h.must("postgres.exec", map[string]any{"sql": "delete from orders; insert into users (email, created_at) values ('extra@example.com', now())", "multiple_statements": true})
 	_, err := h.run("postgres.restore_dump", map[string]any{"file": dump})
 	plugintest.WantKind(t, err, sdk.KindPermanent) // the tables exist already
 	if !strings.Contains(err.Error(), "already exists") {

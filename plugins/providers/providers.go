@@ -43,3 +43,15 @@ func Names() []string {
 	}
 	return out
 }
+
+// Env returns, per provider, the variables of the engine's environment
+// that provider reads besides the host's base set (see host.Options.Env):
+// the defaults its client library or its documentation promise. Secrets
+// declared in runbooks never travel this way.
+func Env() map[string][]string {
+	return map[string][]string{
+		contractspec.Spec.Name:  {contractspec.DefaultKeyFileEnv, contractspec.DefaultPasswordEnv},
+		gcsspec.Spec.Name:       {"GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG", "STORAGE_EMULATOR_HOST"},
+		terraformspec.Spec.Name: {"TF_*", "CHECKPOINT_DISABLE"},
+	}
+}

@@ -46,11 +46,12 @@ var Spec = catalog.Plugin{
 		},
 		{
 			Name:        "exec",
-			Description: "Run SQL that changes the database; without args several statements may be given, run as one implicit transaction.",
+			Description: "Run one SQL statement that changes the database; with multiple_statements, several, as one implicit transaction.",
 			Inputs: []catalog.Field{
 				urlInput,
-				{Name: "sql", Type: catalog.String, Required: true},
-				{Name: "args", Type: catalog.List, Description: "values for $1, $2... (one statement only)"},
+				{Name: "sql", Type: catalog.String, Required: true, Description: "one SQL statement; $1, $2... take args"},
+				{Name: "args", Type: catalog.List, Description: "values for $1, $2..."},
+				{Name: "multiple_statements", Type: catalog.Bool, Description: "allow several statements separated by ; (then no args); default false: one statement, so a value pasted into the text cannot add another"},
 			},
 			Outputs: []catalog.Field{
 				{Name: "rows_affected", Type: catalog.Int, Description: "rows the last statement changed"},
