@@ -10,6 +10,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/host"
+	"github.com/alpha-orion/runbook/plugins/providers"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
@@ -77,7 +78,8 @@ func (h *Harness) Manager(cfg map[string]any) *host.Manager {
 		h.t.Fatal(err)
 	}
 	m := host.New(host.Options{Executable: exe, Builtins: []string{h.opts.Name},
-		Config: map[string]map[string]any{h.opts.Name: conf}, Catalog: h.opts.Catalog, Log: h.HostLog})
+		Config: map[string]map[string]any{h.opts.Name: conf}, Catalog: h.opts.Catalog, Log: h.HostLog,
+		Env: providers.Env()}) // the environment the CLI gives each provider
 	h.t.Cleanup(func() { _ = m.Close() })
 	return m
 }
