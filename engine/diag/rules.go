@@ -103,6 +103,8 @@ var rules = []RuleDoc{
 		"A step cannot wait for itself to finish; remove its own id from `needs`."},
 	{"size", "load", "The file is larger than 1 MiB.",
 		"Runbooks are read whole; split a very large one into several."},
+	{"sql-template", "lint", "A ${{ }} is pasted into a `sql:` input.",
+		"Text pasted into SQL is an injection: a param such as `x'); drop table keep; --` becomes a statement. Write `$1`, `$2`... in the SQL and pass the values in `args:`, which the database receives as values, never as SQL."},
 	{"step-race", "lint", "A step reads another step's outputs without waiting for it.",
 		"Steps run in parallel unless `needs` orders them. Reading `steps.ID` of a step that may not have finished gives no value; add that step to `needs`."},
 	{"template", "load", "A ${{ }} in a value is malformed.",
