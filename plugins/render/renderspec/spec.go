@@ -134,6 +134,7 @@ var Spec = catalog.Plugin{
 				{Name: "dashboard_url", Type: catalog.String},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

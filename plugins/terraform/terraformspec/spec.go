@@ -55,6 +55,7 @@ var Spec = catalog.Plugin{
 			},
 			Outputs:    []catalog.Field{{Name: "version", Type: catalog.String, Description: "the terraform binary's version"}},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "plan",
@@ -63,6 +64,7 @@ var Spec = catalog.Plugin{
 			Outputs: append(append([]catalog.Field(nil), changeOutputs...),
 				catalog.Field{Name: "resource_changes", Type: catalog.List, Description: `one "ACTION ADDRESS" per changing resource, e.g. "update terraform_data.api"`}),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name: "apply",
@@ -84,6 +86,7 @@ var Spec = catalog.Plugin{
 				catalog.Field{Name: "sensitive", Type: catalog.Bool, Description: "the named output is sensitive"},
 			),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name: "set_default",
