@@ -64,13 +64,18 @@ func (w *World) App() (*App, error) {
 // HealthURL is the health endpoint of a service, as the runbooks' health checks call it.
 func (a *App) HealthURL(service string) string { return a.url + "/" + service + "/healthz" }
 
+// DataURL is the endpoint where a running service reports the users it sees
+// through the DATABASE_URL it read at its last start: for the API what it
+// serves, for the monitor the database it writes to.
+func (a *App) DataURL(service string) string { return a.url + "/" + service + "/data" }
+
 // AuthURL is the endpoint that accepts or rejects a bearer token.
 func (a *App) AuthURL(service string) string { return a.url + "/" + service + "/auth/check" }
 
 // env returns the environment the service runs with: what it read at its
-// last start (restart or deploy), reloading when it has restarted since.
+// last start (restart, deploy or resume), reloading when it has started since.
 func (a *App) env(svc renderemu.Service) map[string]string {
-	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID))
+	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID)) + a.render.Resumes(svc.ID)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if l, ok := a.loaded[svc.ID]; ok && l.generation == gen {
@@ -144,6 +149,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.health(w, r, svc, env)
 	case "auth/check":
 		a.auth(w, r, env)
+	case "data":
+		a.data(w, r, env)
 	default:
 		http.NotFound(w, r)
 	}
@@ -162,6 +169,18 @@ func (a *App) health(w http.ResponseWriter, r *http.Request, svc renderemu.Servi
 		return
 	}
 	fmt.Fprintf(w, "ok users=%d\n", users)
+}
+
+// data reports how many users the service sees through its DATABASE_URL.
+func (a *App) data(w http.ResponseWriter, r *http.Request, env map[string]string) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	users, err := countUsers(ctx, env["DATABASE_URL"])
+	if err != nil {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "users=%d\n", users)
 }
 
 // countUsers reads the users table through a connection URL.
