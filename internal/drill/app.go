@@ -69,6 +69,10 @@ func (a *App) HealthURL(service string) string { return a.url + "/" + service + 
 // serves, for the monitor the database it writes to.
 func (a *App) DataURL(service string) string { return a.url + "/" + service + "/data" }
 
+// ContractURL is the endpoint where a running service reports the contract
+// it watches: FLASH_LOAN_CONTRACT_ADDRESS as it read it at its last start.
+func (a *App) ContractURL(service string) string { return a.url + "/" + service + "/contract" }
+
 // AuthURL is the endpoint that accepts or rejects a bearer token.
 func (a *App) AuthURL(service string) string { return a.url + "/" + service + "/auth/check" }
 
@@ -151,6 +155,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.auth(w, r, env)
 	case "data":
 		a.data(w, r, env)
+	case "contract":
+		fmt.Fprintf(w, "contract=%s\n", env["FLASH_LOAN_CONTRACT_ADDRESS"])
 	default:
 		http.NotFound(w, r)
 	}

@@ -2,9 +2,7 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -199,37 +197,6 @@ func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 	out = append(out, check("restore point within the RPO, measured from the data", qerr == nil && !newest.IsZero() && loss <= pitrRPO,
 		"the newest restored user signed up %s before the incident (RPO %s)", loss.Round(time.Second), pitrRPO))
 	return out
-}
-
-// renderService reads a service by name through Render's API, as a user would.
-func renderService(ctx context.Context, baseURL, key, name string) (renderemu.Service, error) {
-	code, body := drillGetBearer(ctx, baseURL+"/services?name="+url.QueryEscape(name), key)
-	if code != 200 {
-		return renderemu.Service{}, fmt.Errorf("GET /services: %d %s", code, body)
-	}
-	var list []struct {
-		Service renderemu.Service `json:"service"`
-	}
-	if err := json.Unmarshal([]byte(body), &list); err != nil {
-		return renderemu.Service{}, err
-	}
-	for _, s := range list {
-		if s.Service.Name == name {
-			return s.Service, nil
-		}
-	}
-	return renderemu.Service{}, fmt.Errorf("no service %q", name)
-}
-
-// neonAPI reads a project through Neon's API, as a user would.
-type neonAPI struct{ url, key, project string }
-
-func (a neonAPI) get(ctx context.Context, path string, v any) error {
-	code, body := drillGetBearer(ctx, a.url+"/projects/"+a.project+path, a.key)
-	if code != 200 {
-		return fmt.Errorf("GET %s: %d %s", path, code, body)
-	}
-	return json.Unmarshal([]byte(body), v)
 }
 
 // usersAndNewest counts the users and finds the newest sign-up.
