@@ -223,7 +223,7 @@ func (s *session) deploy(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	s.log.Printf("deploying service %s (%s)", svc.Name, svc.ID)
-	d, ok, err := s.client.CreateDeploy(ctx, svc.ID, req)
+	d, ok, err := s.client.CreateDeploy(ctx, svc.ID, req, known)
 	if err != nil {
 		return nil, err
 	}

@@ -380,3 +380,45 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployIsNotRepeatedBlindly: a deploy POST that took effect but whose
+// answer was lost (a 502 from a gateway, a dropped connection) is not sent
+// again; the plugin finds the deploy it started. A POST refused before it
+// took effect is sent again. Either way exactly one deploy starts.
+func TestDeployIsNotRepeatedBlindly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		status      int
+		afterEffect bool
+		posts       int
+	}{
+		{"answer lost after the deploy started", http.StatusBadGateway, true, 1},
+		{"refused before it started", http.StatusServiceUnavailable, false, 2},
+		{"rate limited", http.StatusTooManyRequests, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, renderemu.Options{}, nil)
+			api := f.estate.UserAPI
+			before := len(f.emu.Deploys(api.ID))
+			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/deploys", AfterEffect: tc.afterEffect})
+			out := f.Must("deploy", map[string]any{"service": api.ID}, "deploy-api")
+			if got := len(f.emu.Deploys(api.ID)) - before; got != 1 {
+				t.Errorf("%d deploys started, want 1", got)
+			}
+			posts := 0
+			for _, r := range f.emu.Requests() {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/deploys") {
+					posts++
+				}
+			}
+			if posts != tc.posts {
+				t.Errorf("%d deploy POSTs, want %d", posts, tc.posts)
+			}
+			if out["status"] != "live" {
+				t.Errorf("deploy outputs = %v, want status live", out)
+			}
+		})
+	}
+}
