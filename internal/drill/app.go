@@ -114,24 +114,6 @@ func (a *App) groupsOf(serviceID string) []map[string]string {
 	return out
 }
 
-// LiveEnv is the environment a service would read if it restarted now.
-func (a *App) LiveEnv(service string) map[string]string {
-	svc, ok := a.render.ServiceByName(service)
-	if !ok {
-		return nil
-	}
-	env := map[string]string{}
-	for _, g := range a.groupsOf(svc.ID) {
-		for k, v := range g {
-			env[k] = v
-		}
-	}
-	for k, v := range a.render.EnvVars(svc.ID) {
-		env[k] = v
-	}
-	return env
-}
-
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 2 {

@@ -36,10 +36,8 @@ const jwtService = "user-api-service"
 
 // jwtState is what the scenario remembers between setup and verify.
 type jwtState struct {
-	groupID   string
 	oldSecret string
 	oldToken  string
-	restarts  map[string]int // by service name, before the run
 }
 
 func setupJWTRotation(ctx context.Context, w *World) (*Stage, error) {
@@ -83,12 +81,7 @@ func setupJWTRotation(ctx context.Context, w *World) (*Stage, error) {
 	if code, body := drillGet(ctx, app.HealthURL(jwtService)); code != http.StatusOK {
 		return nil, fmt.Errorf("drill: before the rotation the API should be healthy, got %d %s", code, body)
 	}
-	restarts := map[string]int{}
-	for _, s := range []string{"user-api-service", "blockchain-monitor"} {
-		svc, _ := render.ServiceByName(s)
-		restarts[s] = render.Restarts(svc.ID)
-	}
-	w.remember("jwt", jwtState{groupID: ao.Production.ID, oldSecret: old, oldToken: token, restarts: restarts})
+	w.remember("jwt", jwtState{oldSecret: old, oldToken: token})
 	return &Stage{
 		Params: map[string]string{
 			"auth_url":   app.AuthURL(jwtService),
