@@ -33,6 +33,11 @@ type Action struct {
 	// Idempotent actions may be repeated with the same inputs without harm,
 	// so the engine may re-run them after a crash without asking.
 	Idempotent bool `json:"idempotent,omitempty"`
+	// ReadOnly actions only observe: they change nothing outside the run
+	// (no provider, database, file under version control or chain). Every
+	// other plugin action changes the world, and `runbook drill --sabotage`
+	// may turn it into a no-op to prove the drill notices.
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // Input returns the declared input called name.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/alpha-orion/runbook/engine/eval"
 	"github.com/alpha-orion/runbook/engine/journal"
+	"github.com/alpha-orion/runbook/engine/load"
 	"github.com/alpha-orion/runbook/engine/run"
 	"github.com/alpha-orion/runbook/internal/sandbox"
 	"github.com/alpha-orion/runbook/plugins/host"
@@ -25,8 +27,10 @@ import (
 func init() { flagSets["drill"] = func(fs *pflag.FlagSet) { drillFlags(fs) } }
 
 type drillOpts struct {
-	dir, output string
-	all         bool
+	dir, output  string
+	all          bool
+	sabotage     string
+	sabotageEach bool
 }
 
 func drillFlags(fs *pflag.FlagSet) *drillOpts {
@@ -34,6 +38,8 @@ func drillFlags(fs *pflag.FlagSet) *drillOpts {
 	fs.StringVar(&o.dir, "dir", DefaultDir, "folder to find runbooks by name in")
 	fs.BoolVar(&o.all, "all", false, "drill every runbook that has a drill scenario")
 	fs.StringVarP(&o.output, "output", "o", "text", "text, or json for the event stream as JSON lines")
+	fs.StringVar(&o.sabotage, "sabotage", "", "make this world-changing step a no-op that reports its plan's outputs; the drill must then FAIL")
+	fs.BoolVar(&o.sabotageEach, "sabotage-each", false, "sabotage every world-changing step of each runbook in turn and print the matrix; fails on a sabotage the drill does not catch")
 	return o
 }
 
@@ -43,7 +49,13 @@ func drillCmd() *subcommand {
 		summary: "Rehearse a runbook end to end against local emulators of every provider",
 		usage:   "drill [flags] NAME...|--all",
 		examples: `  runbook drill neon-pitr     # stage the incident, run the runbook, check the end state
-  runbook drill --all         # every runbook, as CI does`,
+  runbook drill --all         # every runbook, as CI does
+  runbook drill neon-pitr --sabotage restore   # must FAIL: proves the drill sees the restore
+  runbook drill --all --sabotage-each          # the sabotage matrix, as CI does
+
+A step changes the world when it calls a plugin action its catalogue entry
+does not declare read-only; built-in actions and read-only ones (checks,
+queries, terraform plan) are never sabotaged.`,
 		run: runDrill,
 	}
 }
@@ -57,6 +69,9 @@ func runDrill(c *Command, args []string) int {
 	names := fs.Args()
 	if o.all && len(names) > 0 {
 		return c.usageError("drill: give runbook names or --all, not both")
+	}
+	if o.sabotage != "" && (o.sabotageEach || o.all || len(names) != 1) {
+		return c.usageError("drill: --sabotage STEP takes one runbook name (use --sabotage-each for the matrix)")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,11 +100,14 @@ func runDrill(c *Command, args []string) int {
 			return c.usageError("drill: no drill scenario for %q (have: %s)", name, strings.Join(have, ", "))
 		}
 	}
+	if o.sabotageEach {
+		return c.sabotageMatrix(ctx, sb, names, o)
+	}
 	worst, passed := ExitOK, 0
 	var rows []string
 	for _, name := range names {
 		start := time.Now()
-		code := c.drillOne(ctx, sb, name, o)
+		code := c.drillOne(ctx, sb, name, o, o.sabotage, c.Stdout).code
 		verdict := "PASSED"
 		if code != ExitOK {
 			verdict = "FAILED"
@@ -131,30 +149,70 @@ func (c *Command) startSandbox() (*sandbox.Client, int) {
 	return sb, ExitOK
 }
 
-func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string, o *drillOpts) int {
+// sabotageMatrix drills each runbook once per world-changing step, with
+// that step sabotaged, and prints which sabotage each drill caught. One
+// sandbox serves them all, one drill after another.
+func (c *Command) sabotageMatrix(ctx context.Context, sb *sandbox.Client, names []string, o *drillOpts) int {
+	var rows []matrixRow
+	for _, name := range names {
+		file, err := findRunbook(name, c.runbookDir(o.dir))
+		if err != nil {
+			return c.usageError("drill: %v", err)
+		}
+		rb, _, err := load.ReadFile(file)
+		if err != nil {
+			return c.usageError("drill: cannot read %s: %v", file, err)
+		}
+		for _, step := range worldChanging(rb, c.catalog()) {
+			var buf bytes.Buffer
+			out := c.drillOne(ctx, sb, name, o, step, &buf)
+			row := matrixRow{runbook: name, step: step, out: out}
+			if row.hole() || out.code == ExitUsage {
+				c.Stdout.Write(buf.Bytes()) // the evidence, for whoever fixes the hole
+			}
+			if out.code == ExitUsage {
+				return ExitUsage
+			}
+			fmt.Fprintf(c.Stdout, "sabotage %s/%s: %s (%s)\n", name, step, row.verdict(), out.caughtBy())
+			rows = append(rows, row)
+			if ctx.Err() != nil {
+				return ExitFailed
+			}
+		}
+	}
+	if printMatrix(c.Stdout, rows) > 0 {
+		return ExitFailed
+	}
+	return ExitOK
+}
+
+// drillOne stages, runs and verifies one drill, writing its report to w;
+// sabotage, when set, names the step to make a no-op.
+func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string, o *drillOpts, sabotage string, w io.Writer) drillOutcome {
+	fail := func(code int) drillOutcome { return drillOutcome{code: code} }
 	file, err := findRunbook(name, c.runbookDir(o.dir))
 	if err != nil {
-		return c.usageError("drill: %v", err)
+		return fail(c.usageError("drill: %v", err))
 	}
-	fmt.Fprintf(c.Stdout, "══ drill %s (%s)\n", name, file)
+	fmt.Fprintf(w, "══ drill %s (%s)\n", name, file)
 	st, err := sb.Stage(ctx, name)
 	if err != nil {
 		var missing *sandbox.MissingError
 		if errors.As(err, &missing) {
 			fmt.Fprintf(c.Stderr, "runbook: drill %s needs %s: %v\n", name, missing.Program, err)
-			return ExitUsage
+			return fail(ExitUsage)
 		}
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: %v\n", name, err)
-		return ExitFailed
+		return fail(ExitFailed)
 	}
 	defer sb.CloseDrill(context.WithoutCancel(ctx))
 	for _, n := range st.Notes {
-		fmt.Fprintf(c.Stdout, "staged: %s\n", n)
+		fmt.Fprintf(w, "staged: %s\n", n)
 	}
 	defer setEnv(st.Env)()
 	if st.StateDir == "" {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: the sandbox gave no state folder\n", name)
-		return ExitFailed
+		return fail(ExitFailed)
 	}
 	f := &runFlags{yes: true, as: "drill", output: o.output, state: st.StateDir}
 	for k, v := range st.Params {
@@ -163,31 +221,73 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 	sort.Strings(f.params)
 	sess, code := c.prepare(file, f, nil, st.Secrets)
 	if sess == nil {
-		return code
+		return fail(code)
 	}
 	sess.store = journal.Folder(f.state) // a drill's state is its own, always a folder
-	v := newView(c.Stdout, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
+	if sabotage != "" {
+		if wc := worldChanging(sess.rb, sess.cat); !slices.Contains(wc, sabotage) {
+			return fail(c.usageError("drill %s: --sabotage %q is not a world-changing step (have: %s)", name, sabotage, strings.Join(wc, ", ")))
+		}
+	}
+	v := newView(w, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
 	m, err := c.host(ctx, sess, st.Overrides, io.Discard, nil)
 	if err != nil {
-		return c.usageError("%v", err)
+		return fail(c.usageError("%v", err))
 	}
 	defer m.Close()
 	if problems := c.preflight(ctx, sess, m, run.UsedPlugins(sess.rb)); len(problems) > 0 {
 		reportPreflight(c.Stderr, problems)
-		return ExitFailed
+		return fail(ExitFailed)
 	}
-	res, err := run.Start(ctx, c.options(sess, f, m, v))
+	opts := c.options(sess, f, m, v)
+	opts.Sleep = drillSleep
+	var sab *sabotager
+	if sabotage != "" {
+		sab = &sabotager{Dispatcher: m, step: sabotage}
+		opts.Dispatcher = sab
+		fmt.Fprintf(w, "sabotage: step %s will do nothing and report its plan's outputs\n", sabotage)
+	}
+	res, err := run.Start(ctx, opts)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: %s\n", name, sess.redactor.String(err.Error()))
-		return ExitFailed
+		return fail(ExitFailed)
 	}
 	v.summary(res, sess.rb.Objectives.RTO.D)
 	checks, err := sb.Verify(ctx)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: verify: %v\n", name, err)
-		return ExitFailed
+		return fail(ExitFailed)
 	}
-	return c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, v)
+	out := drillOutcome{failedSteps: failedSteps(res), sabotageRan: sab == nil || sab.ran()}
+	for _, ch := range checks {
+		if !ch.OK {
+			out.failedChecks = append(out.failedChecks, ch.Name)
+		}
+	}
+	out.code = c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, v)
+	if sab != nil && !sab.ran() {
+		fmt.Fprintf(w, "sabotage: step %s never ran, so this drill proves nothing about it\n", sabotage)
+	}
+	return out
+}
+
+// drillWaitCap bounds each wait of a drill (between a step's attempts, and
+// the wait action). The stand-ins answer within it; a runbook's retry budget
+// is sized for the real providers, and waiting it out in full would make a
+// drill whose check never passes (a sabotaged one) take a quarter of an hour.
+// The number of attempts is kept, so a check that never passes still fails.
+const drillWaitCap = 500 * time.Millisecond
+
+// drillSleep is a drill's clock for waits: real, but at most drillWaitCap.
+func drillSleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(min(d, drillWaitCap))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // setEnv sets variables in this process's environment, which plugins

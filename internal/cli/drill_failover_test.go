@@ -191,8 +191,9 @@ func TestDrillJWTSecretRotation(t *testing.T) {
 	drillNeeds(t, "postgres")
 	out := drillPassed(t, repoRunbooks(t), "jwt-secret-rotation")
 	for _, want := range []string{
-		"ok   the leaked secret's token is rejected",
-		"ok   a token signed with the new secret is accepted",
+		"ok   user-api-service rejects the leaked secret's token",
+		"ok   user-api-service accepts a token signed with the new secret",
+		"ok   blockchain-monitor rejects the leaked secret's token",
 		"ok   no secret in the journal",
 	} {
 		if !strings.Contains(out, want) {
@@ -217,10 +218,10 @@ func TestDrillJWTSecretRotationCatchesMissingRestart(t *testing.T) {
 		setScalar(t, yamlStep(t, doc, "old-token-rejected"), "1", "retry", "attempts")
 	})
 	out := drillFailed(t, dir, "jwt-secret-rotation",
-		"user-api-service restarted",
-		"blockchain-monitor restarted",
-		"the leaked secret's token is rejected",
-		"a token signed with the new secret is accepted")
+		"user-api-service rejects the leaked secret's token",
+		"blockchain-monitor rejects the leaked secret's token",
+		"user-api-service accepts a token signed with the new secret",
+		"blockchain-monitor accepts a token signed with the new secret")
 	if !strings.Contains(out, "FAILED  old-token-rejected") {
 		t.Errorf("the runbook's own check should have failed:\n%s", out)
 	}

@@ -64,13 +64,22 @@ func (w *World) App() (*App, error) {
 // HealthURL is the health endpoint of a service, as the runbooks' health checks call it.
 func (a *App) HealthURL(service string) string { return a.url + "/" + service + "/healthz" }
 
+// DataURL is the endpoint where a running service reports the users it sees
+// through the DATABASE_URL it read at its last start: for the API what it
+// serves, for the monitor the database it writes to.
+func (a *App) DataURL(service string) string { return a.url + "/" + service + "/data" }
+
+// ContractURL is the endpoint where a running service reports the contract
+// it watches: FLASH_LOAN_CONTRACT_ADDRESS as it read it at its last start.
+func (a *App) ContractURL(service string) string { return a.url + "/" + service + "/contract" }
+
 // AuthURL is the endpoint that accepts or rejects a bearer token.
 func (a *App) AuthURL(service string) string { return a.url + "/" + service + "/auth/check" }
 
 // env returns the environment the service runs with: what it read at its
-// last start (restart or deploy), reloading when it has restarted since.
+// last start (restart, deploy or resume), reloading when it has started since.
 func (a *App) env(svc renderemu.Service) map[string]string {
-	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID))
+	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID)) + a.render.Resumes(svc.ID)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if l, ok := a.loaded[svc.ID]; ok && l.generation == gen {
@@ -105,24 +114,6 @@ func (a *App) groupsOf(serviceID string) []map[string]string {
 	return out
 }
 
-// LiveEnv is the environment a service would read if it restarted now.
-func (a *App) LiveEnv(service string) map[string]string {
-	svc, ok := a.render.ServiceByName(service)
-	if !ok {
-		return nil
-	}
-	env := map[string]string{}
-	for _, g := range a.groupsOf(svc.ID) {
-		for k, v := range g {
-			env[k] = v
-		}
-	}
-	for k, v := range a.render.EnvVars(svc.ID) {
-		env[k] = v
-	}
-	return env
-}
-
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) < 2 {
@@ -144,6 +135,10 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.health(w, r, svc, env)
 	case "auth/check":
 		a.auth(w, r, env)
+	case "data":
+		a.data(w, r, env)
+	case "contract":
+		fmt.Fprintf(w, "contract=%s\n", env["FLASH_LOAN_CONTRACT_ADDRESS"])
 	default:
 		http.NotFound(w, r)
 	}
@@ -162,6 +157,18 @@ func (a *App) health(w http.ResponseWriter, r *http.Request, svc renderemu.Servi
 		return
 	}
 	fmt.Fprintf(w, "ok users=%d\n", users)
+}
+
+// data reports how many users the service sees through its DATABASE_URL.
+func (a *App) data(w http.ResponseWriter, r *http.Request, env map[string]string) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	users, err := countUsers(ctx, env["DATABASE_URL"])
+	if err != nil {
+		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "users=%d\n", users)
 }
 
 // countUsers reads the users table through a connection URL.

@@ -64,8 +64,23 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := render.SeedAlphaOrion(""); err != nil {
+	ao, err := render.SeedAlphaOrion("")
+	if err != nil {
 		return nil, err
+	}
+	// The backend watches the exploited contract, and both services are
+	// running: each has read the address at its start.
+	if err := putGroupVar(ctx, render, ao.Production.ID, "FLASH_LOAN_CONTRACT_ADDRESS", old.Hex()); err != nil {
+		return nil, err
+	}
+	app, err := w.App()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"user-api-service", "blockchain-monitor"} {
+		if code, body := drillGet(ctx, app.ContractURL(name)); code != 200 || !strings.Contains(strings.ToLower(body), strings.ToLower(old.Hex())) {
+			return nil, fmt.Errorf("drill: before the incident %s should watch %s, got %d %s", name, old.Hex(), code, body)
+		}
 	}
 	w.remember("contract", contractState{old: old, multisig: multisig, funds: funds, v1: v1, v2: v2})
 	return &Stage{
@@ -98,16 +113,21 @@ func verifyContractEmergency(ctx context.Context, w *World, _ *Stage) []Check {
 	got, _ := c.Balance(ctx, cs.multisig)
 	out = append(out, check("funds in the multisig", got != nil && got.Cmp(cs.funds) == 0, "multisig holds %s wei (want %s)", got, cs.funds))
 	render, _ := w.Render()
-	g, _ := render.EnvGroupByName("production")
-	addr := render.EnvGroupVars(g.ID)["FLASH_LOAN_CONTRACT_ADDRESS"]
+	app, _ := w.App()
+	addr, gerr := renderGroupVar(ctx, render, "production", "FLASH_LOAN_CONTRACT_ADDRESS")
 	code, err := c.Client().CodeAt(ctx, common.HexToAddress(addr), nil)
-	out = append(out, check("backend points at the new contract", common.IsHexAddress(addr) && common.HexToAddress(addr) != cs.old && err == nil && len(code) > 0,
-		"FLASH_LOAN_CONTRACT_ADDRESS=%s (%d bytes of code there)", addr, len(code)))
+	out = append(out, check("backend points at the new contract (Render API)", gerr == nil && common.IsHexAddress(addr) && common.HexToAddress(addr) != cs.old && err == nil && len(code) > 0,
+		"FLASH_LOAN_CONTRACT_ADDRESS=%s (%d bytes of code there) %s", addr, len(code), errText(gerr)))
 	version, err := callString(ctx, c, cs.v2, common.HexToAddress(addr), "VERSION")
 	out = append(out, check("new contract is the patched version", err == nil && strings.HasPrefix(version, "2."), "VERSION() = %q %s", version, errText(err)))
-	api, _ := render.ServiceByName("user-api-service")
-	mon, _ := render.ServiceByName("blockchain-monitor")
-	out = append(out, check("services restarted", render.Restarts(api.ID) >= 1 && render.Restarts(mon.ID) >= 1, "restarts: api %d, monitor %d", render.Restarts(api.ID), render.Restarts(mon.ID)))
+	// A service reads the address when it starts: only a restarted one
+	// watches the new contract.
+	for _, name := range []string{"user-api-service", "blockchain-monitor"} {
+		code, body := drillGet(ctx, app.ContractURL(name))
+		got := strings.TrimPrefix(strings.TrimSpace(body), "contract=")
+		out = append(out, check(name+" watches the new contract", code == 200 && common.IsHexAddress(got) && common.HexToAddress(got) == common.HexToAddress(addr) && common.HexToAddress(got) != cs.old,
+			"GET %s/contract: %d %s", name, code, strings.TrimSpace(body)))
+	}
 	return out
 }
 

@@ -282,15 +282,14 @@ func verifyDumpRestore(ctx context.Context, w *World, st *Stage) []Check {
 	out = append(out, provisionedCheck(ds.terraformDir))
 	out = append(out, passwordKeptCheck(w, ds.password))
 
-	group, _ := render.EnvGroupByName("production")
-	dbURL := render.EnvGroupVars(group.ID)["DATABASE_URL"]
+	dbURL, err := renderGroupVar(ctx, render, "production", "DATABASE_URL")
 	want := fmt.Sprintf("%s:%d/%s", pg.Host(), pg.Port(), recoveryDB)
 	got := urlTarget(dbURL)
-	out = append(out, check("DATABASE_URL of env group production points at the restored database", got == want,
-		"it reaches %s (want %s)", got, want))
+	out = append(out, check("DATABASE_URL of env group production points at the restored database (Render API)", err == nil && got == want,
+		"it reaches %s (want %s) %s", got, want, errText(err)))
 
 	for _, name := range []string{"user-api-service", "blockchain-monitor"} {
-		out = append(out, deployCheck(render, name, ds.deploysBefore[name], ds.staged))
+		out = append(out, deployCheck(ctx, render, name, ds.deploysBefore[name], ds.staged))
 	}
 
 	code, body := drillGet(ctx, app.HealthURL("user-api-service"))
@@ -358,17 +357,18 @@ func passwordKeptCheck(w *World, password string) Check {
 }
 
 // deployCheck wants a deploy made after staging, and live.
-func deployCheck(render *renderemu.Emulator, name string, before int, staged time.Time) Check {
-	svc, ok := render.ServiceByName(name)
-	if !ok {
-		return check(name+" redeployed", false, "no such service")
+// deployCheck reads a service's deploys through Render's API: a new one
+// since staging must be live.
+func deployCheck(ctx context.Context, render *renderemu.Emulator, name string, before int, staged time.Time) Check {
+	ds, err := renderDeploys(ctx, render, name)
+	if err != nil {
+		return check(name+" redeployed", false, "%v", err)
 	}
-	ds := render.Deploys(svc.ID)
 	if len(ds) <= before {
 		return check(name+" redeployed", false, "%d deploys, none new", len(ds))
 	}
-	last := ds[len(ds)-1]
-	ok = last.Status == renderemu.DeployLive && !last.CreatedAt.Before(staged.Add(-time.Second))
+	last := ds[0] // newest first
+	ok := last.Status == renderemu.DeployLive && !last.CreatedAt.Before(staged.Add(-time.Second))
 	return check(name+" redeployed", ok, "deploy %s is %s (%d new)", last.ID, last.Status, len(ds)-before)
 }
 

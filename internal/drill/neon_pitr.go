@@ -3,17 +3,35 @@ package drill
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
+	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/jackc/pgx/v5"
 )
 
-// seedUsers is how many users the drill's production database holds before
-// the incident; the incident deletes all but keptUsers of them.
+// The neon-pitr timeline, relative to the incident (now): the branch is
+// created, oldUsers sign up, and Neon's history records that state at
+// oldHistory; newUsers more sign up and the history records the healthy state
+// at lastHealthy; then the incident deletes every user but keptUsers. The
+// runbook restores to restoreLag before the incident, so the newest state at
+// or before it is lastHealthy's. A restore point older than lastHealthy finds
+// only oldHistory's state, which the checks see: users are missing and the
+// newest surviving row is older than the RPO.
 const (
-	seedUsers = 120
-	keptUsers = 20
+	oldUsers    = 100
+	newUsers    = 20
+	keptUsers   = 20
+	seedUsers   = oldUsers + newUsers
+	oldHistory  = 90 * time.Minute
+	lastHealthy = 10 * time.Minute
+	restoreLag  = 5 * time.Minute
+	pitrRPO     = time.Hour // the runbook's objectives.rpo
+
+	// The database and role of the Neon project, as its clients name them.
+	pitrDatabase = "alpha_orion"
+	pitrRole     = "alpha_orion_owner"
 )
 
 func init() {
@@ -27,14 +45,20 @@ func init() {
 
 // neonState is what the neon-pitr scenario remembers between setup and verify.
 type neonState struct {
-	project, branchID string
+	project string
+	// instances are the services' counts before the incident.
+	instances map[string]int
 }
+
+// pitrServices are the writers the runbook stops and brings back.
+var pitrServices = []string{"user-api-service", "blockchain-monitor"}
 
 func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	pg, err := w.Postgres(ctx)
 	if err != nil {
 		return nil, err
 	}
+	w.setNeonClock(-2 * time.Hour)
 	neon, err := w.Neon(ctx)
 	if err != nil {
 		return nil, err
@@ -46,26 +70,34 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	if err := pg.CreateDatabase(ctx, "alpha_orion"); err != nil {
 		return nil, err
 	}
-	if err := seedUserTable(ctx, pg.URL("alpha_orion"), seedUsers); err != nil {
+	url := pg.URL("alpha_orion")
+	// Users get ids newest first: id 1 signed up last.
+	if err := execSQL(ctx, url, fmt.Sprintf(`create table users (
+		id int primary key, email text not null, created_at timestamptz not null);
+		insert into users select i, 'user' || i || '@alpha-orion.example', now() - interval '%d seconds' - (i || ' minutes')::interval
+		from generate_series(%d, %d) as i`, int(oldHistory.Seconds()), newUsers+1, seedUsers)); err != nil {
 		return nil, err
 	}
-	p, b, err := neon.AddProject(ctx, neonemu.ProjectSpec{Database: "alpha_orion"})
+	p, b, err := neon.AddProject(ctx, neonemu.ProjectSpec{Database: "alpha_orion", DatabaseName: pitrDatabase, RoleName: pitrRole})
 	if err != nil {
 		return nil, err
 	}
-	// Neon keeps history continuously; the emulator keeps snapshots. The
-	// snapshot is the healthy state the restore must bring back.
+	// Neon keeps history continuously; the emulator records it as snapshots,
+	// each dated on the emulator's clock.
+	w.setNeonClock(-oldHistory)
 	if _, err := neon.Snapshot(ctx, b.ID); err != nil {
 		return nil, err
 	}
-	time.Sleep(20 * time.Millisecond)
-	restorePoint := time.Now().UTC()
-	time.Sleep(20 * time.Millisecond)
-	// The incident: a bad migration deletes most users.
-	incident := time.Now().UTC()
-	if err := execSQL(ctx, pg.URL("alpha_orion"), fmt.Sprintf("delete from users where id > %d", keptUsers)); err != nil {
+	if err := execSQL(ctx, url, fmt.Sprintf(`insert into users select i, 'user' || i || '@alpha-orion.example',
+		now() - interval '%d seconds' - (i || ' seconds')::interval from generate_series(1, %d) as i`,
+		int(lastHealthy.Seconds()), newUsers)); err != nil {
 		return nil, err
 	}
+	w.setNeonClock(-lastHealthy)
+	if _, err := neon.Snapshot(ctx, b.ID); err != nil {
+		return nil, err
+	}
+	w.setNeonClock(0)
 	uri, err := neon.ConnectionURI(b.ID)
 	if err != nil {
 		return nil, err
@@ -77,7 +109,24 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	if _, err := render.SeedAlphaOrion(uri); err != nil {
 		return nil, err
 	}
-	w.remember("neon", neonState{project: p.ID, branchID: b.ID})
+	// The services run before the incident: each has read DATABASE_URL.
+	for _, svc := range pitrServices {
+		if code, body := drillGet(ctx, app.DataURL(svc)); code != 200 || !strings.Contains(body, fmt.Sprintf("users=%d", seedUsers)) {
+			return nil, fmt.Errorf("drill: %s before the incident: %d %s", svc, code, body)
+		}
+	}
+	instances := map[string]int{}
+	for _, name := range pitrServices {
+		svc, _ := render.ServiceByName(name)
+		instances[name] = svc.ServiceDetails.NumInstances
+	}
+	// The incident: a bad migration deletes every user but the oldest.
+	incident := time.Now().UTC()
+	if err := execSQL(ctx, url, fmt.Sprintf("delete from users where id <= %d", seedUsers-keptUsers)); err != nil {
+		return nil, err
+	}
+	restorePoint := incident.Add(-restoreLag)
+	w.remember("neon", neonState{project: p.ID, instances: instances})
 	return &Stage{
 		Params: map[string]string{
 			"restore_to": restorePoint.Format(time.RFC3339Nano),
@@ -85,45 +134,90 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 		},
 		Secrets: map[string]string{"NEON_API_KEY": neon.APIKey(), "RENDER_API_KEY": render.APIKey()},
 		Overrides: map[string]map[string]any{
-			"neon":   {"base_url": neon.URL(), "project_id": p.ID, "poll_interval": "50ms", "retry_delay": "50ms"},
+			"neon":   {"base_url": neon.URL(), "project_id": p.ID, "database_name": pitrDatabase, "role_name": pitrRole, "poll_interval": "50ms", "retry_delay": "50ms"},
 			"render": {"base_url": render.URL(), "poll_interval": "50ms", "retry_delay": "50ms"},
 		},
 		Incident:     incident,
 		RestorePoint: restorePoint,
 		Notes: []string{
-			fmt.Sprintf("seeded %d users in Neon project %s, branch main; snapshot taken (Neon's history)", seedUsers, p.ID),
-			fmt.Sprintf("incident at %s: deleted %d users", incident.Format(time.RFC3339), seedUsers-keptUsers),
-			"Render: user-api-service (2 instances) and blockchain-monitor (1) with env group production",
+			fmt.Sprintf("Neon project %s, branch main: %d users; history holds %d of them %s before the incident and all %d %s before", p.ID, seedUsers, oldUsers, oldHistory, seedUsers, lastHealthy),
+			fmt.Sprintf("incident at %s: deleted %d users, the newest among them", incident.Format(time.RFC3339), seedUsers-keptUsers),
+			"Render: user-api-service (2 instances) and blockchain-monitor (1) running, each has read DATABASE_URL from env group production",
 		},
 	}, nil
 }
 
+// verifyNeonPITR observes the end state as users would: the services
+// through Render's API and their own HTTP endpoints, the data through the
+// connection string Neon's API gives for the branch.
 func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 	var out []Check
 	ns, _ := w.recall("neon").(neonState)
 	render, _ := w.Render()
 	app, _ := w.App()
-	api, _ := render.ServiceByName("user-api-service")
-	mon, _ := render.ServiceByName("blockchain-monitor")
-	out = append(out,
-		check("user-api-service scaled back", render.Instances(api.ID) == 2, "%d instances (want 2)", render.Instances(api.ID)),
-		check("blockchain-monitor scaled back", render.Instances(mon.ID) == 1, "%d instances (want 1)", render.Instances(mon.ID)))
-	env := app.LiveEnv("user-api-service")
-	users, err := countUsers(ctx, env["DATABASE_URL"])
-	out = append(out, check("DATABASE_URL reaches the restored data", err == nil && users == seedUsers, "%d users through the env group's DATABASE_URL (want %d) %v", users, seedUsers, errText(err)))
 	neon, _ := w.Neon(ctx)
-	uri, _ := neon.ConnectionURI(ns.branchID)
-	out = append(out, check("DATABASE_URL points at the restored branch", env["DATABASE_URL"] == uri, "env group and branch %s agree: %v", ns.branchID, env["DATABASE_URL"] == uri))
-	preserved := 0
-	for _, b := range neon.Branches(ns.project) {
-		if b.ID != ns.branchID && b.Name != "main" {
-			preserved++
+	for _, name := range pitrServices {
+		svc, err := renderService(ctx, render.URL(), render.APIKey(), name)
+		want := ns.instances[name]
+		out = append(out, check(name+" running as before (Render API)",
+			err == nil && svc.Suspended == renderemu.NotSuspended && svc.ServiceDetails.NumInstances == want,
+			"suspended=%s, %d instances (want not_suspended, %d) %s", svc.Suspended, svc.ServiceDetails.NumInstances, want, errText(err)))
+	}
+	for _, name := range pitrServices {
+		code, body := drillGet(ctx, app.DataURL(name))
+		want := fmt.Sprintf("users=%d", seedUsers)
+		out = append(out, check(name+" works on the restored data",
+			code == 200 && strings.TrimSpace(body) == want,
+			"GET %s/data: %d %s (want 200 %s: a service that was not restarted keeps the database it read at start)", name, code, strings.TrimSpace(body), want))
+	}
+	code, body := drillGet(ctx, app.HealthURL("user-api-service"))
+	out = append(out, check("API health check passes", code == 200, "GET healthz: %d %s", code, strings.TrimSpace(body)))
+
+	api := neonAPI{url: neon.URL(), key: neon.APIKey(), project: ns.project}
+	var branches struct {
+		Branches []neonemu.Branch `json:"branches"`
+	}
+	err := api.get(ctx, "/branches", &branches)
+	var preserved []string
+	for _, b := range branches.Branches {
+		if !b.Default {
+			preserved = append(preserved, b.Name)
 		}
 	}
-	out = append(out, check("pre-restore state preserved as a branch", preserved >= 1, "%d preserved branch(es)", preserved))
-	loss := st.Incident.Sub(st.RestorePoint)
-	out = append(out, check("restore point within the RPO", loss <= time.Hour, "data written in the %s before the incident is lost (RPO 1h)", loss.Round(time.Millisecond)))
+	out = append(out, check("pre-restore state preserved as a branch (Neon API)", err == nil && len(preserved) >= 1, "non-default branches %v %s", preserved, errText(err)))
+
+	var conn struct {
+		URI string `json:"uri"`
+	}
+	err = api.get(ctx, "/connection_uri?database_name="+pitrDatabase+"&role_name="+pitrRole, &conn)
+	users, newest, qerr := usersAndNewest(ctx, conn.URI)
+	out = append(out, check("the deleted users are back on the default branch", err == nil && qerr == nil && users == seedUsers,
+		"%d users through the branch's connection string (want %d) %s%s", users, seedUsers, errText(err), errText(qerr)))
+	loss := st.Incident.Sub(newest)
+	out = append(out, check("restore point within the RPO, measured from the data", qerr == nil && !newest.IsZero() && loss <= pitrRPO,
+		"the newest restored user signed up %s before the incident (RPO %s)", loss.Round(time.Second), pitrRPO))
 	return out
+}
+
+// usersAndNewest counts the users and finds the newest sign-up.
+func usersAndNewest(ctx context.Context, url string) (int, time.Time, error) {
+	if url == "" {
+		return 0, time.Time{}, fmt.Errorf("no connection string")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	defer conn.Close(ctx)
+	var n int
+	var newest *time.Time
+	if err := conn.QueryRow(ctx, "select count(*), max(created_at) from users").Scan(&n, &newest); err != nil {
+		return 0, time.Time{}, err
+	}
+	if newest == nil {
+		return n, time.Time{}, nil
+	}
+	return n, *newest, nil
 }
 
 func errText(err error) string {

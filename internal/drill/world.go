@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/alpha-orion/runbook/internal/pgserver"
 	"github.com/alpha-orion/runbook/plugins/contract/chain"
@@ -33,7 +35,14 @@ type World struct {
 	render *renderemu.Emulator
 	app    *App
 	chain  *chain.Chain
+
+	// neonSkew shifts the Neon emulator's clock, so a scenario can stage
+	// history (a snapshot of the data as it was) at a past moment.
+	neonSkew atomic.Int64
 }
+
+// setNeonClock makes the Neon emulator's clock run d behind (d < 0) or ahead.
+func (w *World) setNeonClock(d time.Duration) { w.neonSkew.Store(int64(d)) }
 
 // NewWorld makes an empty world with its scratch folder.
 func NewWorld() (*World, error) {
@@ -94,7 +103,8 @@ func (w *World) Neon(ctx context.Context) (*neonemu.Emulator, error) {
 	if w.neon != nil {
 		return w.neon, nil
 	}
-	e := neonemu.New(neonemu.Options{Server: pg, NewEndpointOnRestore: true})
+	e := neonemu.New(neonemu.Options{Server: pg, NewEndpointOnRestore: true,
+		Now: func() time.Time { return time.Now().Add(time.Duration(w.neonSkew.Load())) }})
 	if _, err := e.Start(loopback()); err != nil {
 		return nil, fmt.Errorf("drill: start Neon emulator: %w", err)
 	}

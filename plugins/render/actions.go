@@ -21,8 +21,8 @@ func (s *session) service(ctx context.Context) (Service, error) {
 // scale runs scale.
 func (s *session) scale(ctx context.Context) (map[string]any, error) {
 	n, _ := s.in["instances"].(int)
-	if n < 0 {
-		return nil, sdk.BadInput("render: scale: instances must be 0 or more, not %d", n)
+	if n < minInstances || n > maxInstances {
+		return nil, sdk.BadInput("render: scale: instances must be between %d and %d, not %d (Render's manual scaling; to stop a service, use render.suspend)", minInstances, maxInstances, n)
 	}
 	svc, err := s.service(ctx)
 	if err != nil {
@@ -223,7 +223,7 @@ func (s *session) deploy(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	s.log.Printf("deploying service %s (%s)", svc.Name, svc.ID)
-	d, ok, err := s.client.CreateDeploy(ctx, svc.ID, req)
+	d, ok, err := s.client.CreateDeploy(ctx, svc.ID, req, known)
 	if err != nil {
 		return nil, err
 	}

@@ -239,8 +239,41 @@ func (c *Client) Restart(ctx context.Context, id string) error {
 
 // CreateDeploy triggers a deploy. Render answers 201 with the deploy or 202
 // without a body; ok says whether the deploy came back.
-func (c *Client) CreateDeploy(ctx context.Context, id string, req DeployRequest) (d Deploy, ok bool, err error) {
-	err = c.api.Call(ctx, "deploy service "+id, http.MethodPost, svcPath(id)+"/deploys", nil, req, &d)
+//
+// A deploy is not idempotent: a POST that failed with a 5xx or a dropped
+// connection may have started one, and a blind retry would start a second
+// build. So before each retry the service's deploys are listed, and a deploy
+// not among known (the deploys listed before the first POST) is taken as
+// this one (ok false: the caller finds it with known, as after a 202).
+func (c *Client) CreateDeploy(ctx context.Context, id string, req DeployRequest, known []Deploy) (d Deploy, ok bool, err error) {
+	seen := map[string]bool{}
+	for _, k := range known {
+		seen[k.ID] = true
+	}
+	op := "deploy service " + id
+	tries := 0
+	started := false
+	err = c.api.Retry(ctx, func(ctx context.Context) (bool, error) {
+		if tries++; tries > 1 {
+			latest, err := c.ListDeploys(ctx, id, 20)
+			if err != nil {
+				return true, err
+			}
+			for _, l := range latest {
+				if !seen[l.ID] {
+					if c.api.Log != nil {
+						c.api.Log.Warnf("render: %s: the failed request did start deploy %s; not sending it again", op, l.ID)
+					}
+					started = true
+					return false, nil
+				}
+			}
+		}
+		return c.api.Once(ctx, op, http.MethodPost, svcPath(id)+"/deploys", nil, req, &d)
+	})
+	if started {
+		return Deploy{}, false, nil
+	}
 	return d, err == nil && d.ID != "", err
 }
 

@@ -58,7 +58,7 @@ func TestClientShapes(t *testing.T) {
 	if b := rec.Last("POST").Body; b["numInstances"] != float64(4) {
 		t.Errorf("scale body = %v", b)
 	}
-	d, ok, err := c.CreateDeploy(ctx, svc.ID, DeployRequest{ClearCache: "clear", CommitID: "abc"})
+	d, ok, err := c.CreateDeploy(ctx, svc.ID, DeployRequest{ClearCache: "clear", CommitID: "abc"}, nil)
 	if err != nil || !ok || d.ID == "" || d.Status != "created" || d.CommitID() != "abc" {
 		t.Fatalf("CreateDeploy = %+v, %v, %v", d, ok, err)
 	}
@@ -66,7 +66,7 @@ func TestClientShapes(t *testing.T) {
 		t.Errorf("deploy body = %v", b)
 	}
 	emu.AnswerNextDeploysWithoutBody(1)
-	if _, ok, err := c.CreateDeploy(ctx, svc.ID, DeployRequest{}); err != nil || ok {
+	if _, ok, err := c.CreateDeploy(ctx, svc.ID, DeployRequest{}, nil); err != nil || ok {
 		t.Errorf("CreateDeploy answered 202 = ok %v, %v; want no deploy and no error", ok, err)
 	}
 	ds, err := c.ListDeploys(ctx, svc.ID, 10)

@@ -160,14 +160,27 @@ func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconcilia
 	return sdk.Reconciliation{State: sdk.Unknown}, nil
 }
 
-// Plan says what a step would do, without calling the API.
-func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
+// Plan says what a step would do, changing nothing. For scale, suspend and
+// resume it reads the service (a GET) to predict the outputs an undo needs;
+// when the API cannot be read, the plan has a summary only.
+func (p *Plugin) Plan(ctx context.Context, req sdk.Request) (sdk.Plan, error) {
 	in := inputs(req.Inputs)
 	svc := in.str("service")
 	switch req.Action {
 	case "scale":
-		return plan("would scale service %s to %d instances", svc, in["instances"])
-	case "suspend", "resume", "restart":
+		pl, _ := plan("would scale service %s to %d instances", svc, in["instances"])
+		if cur, ok := p.peek(ctx, req); ok {
+			pl.Summary = fmt.Sprintf("would scale service %s from %d to %d instances", svc, cur.ServiceDetails.NumInstances, in["instances"])
+			pl.Outputs = map[string]any{"service_id": cur.ID, "previous_instances": cur.ServiceDetails.NumInstances, "instances": in["instances"]}
+		}
+		return pl, nil
+	case "suspend", "resume":
+		pl, _ := plan("would %s service %s", req.Action, svc)
+		if cur, ok := p.peek(ctx, req); ok {
+			pl.Outputs = map[string]any{"service_id": cur.ID, "suspended": req.Action == "suspend", "was_suspended": cur.IsSuspended()}
+		}
+		return pl, nil
+	case "restart":
 		return plan("would %s service %s", req.Action, svc)
 	case "deploy":
 		what := "the latest commit"
@@ -218,3 +231,20 @@ type nopLogger struct{}
 
 func (nopLogger) Printf(string, ...any) {}
 func (nopLogger) Warnf(string, ...any)  {}
+
+// peek reads the step's service for a plan; false when it cannot.
+func (p *Plugin) peek(ctx context.Context, req sdk.Request) (Service, bool) {
+	s, err := p.session(req, nil)
+	if err != nil {
+		return Service{}, false
+	}
+	svc, err := s.service(ctx)
+	return svc, err == nil
+}
+
+// The instance counts Render's manual scaling accepts (docs.render.com/scaling,
+// read 2026-12-03; docs/providers.md).
+const (
+	minInstances = 1
+	maxInstances = 100
+)

@@ -13,23 +13,23 @@ import (
 	"github.com/alpha-orion/runbook/plugins/sdk"
 )
 
-// TestScaleAndUndo is the DR plan's "scale down to 0, later scale back":
-// scale reports the count before, and scaling to it restores the service.
+// TestScaleAndUndo: scale reports the count before, and scaling to it
+// restores the service.
 func TestScaleAndUndo(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, renderemu.Options{}, nil)
 	api := f.estate.UserAPI
 
-	down := f.Must("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
-	if got, want := down, map[string]any{"service_id": api.ID, "previous_instances": 2, "instances": 0}; !reflect.DeepEqual(got, want) {
-		t.Errorf("scale to 0 = %v, want %v", got, want)
+	down := f.Must("scale", map[string]any{"service": "user-api-service", "instances": 1}, "shrink-api")
+	if got, want := down, map[string]any{"service_id": api.ID, "previous_instances": 2, "instances": 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("scale to 1 = %v, want %v", got, want)
 	}
-	if got := f.emu.Instances(api.ID); got != 0 {
-		t.Errorf("after scale to 0: %d instances", got)
+	if got := f.emu.Instances(api.ID); got != 1 {
+		t.Errorf("after scale to 1: %d instances", got)
 	}
-	rec, err := f.Reconcile("scale", map[string]any{"service": "user-api-service", "instances": 0}, "stop-api")
-	if err != nil || rec.State != sdk.Applied || rec.Outputs["instances"] != 0 {
-		t.Errorf("Reconcile scale to 0 = %v %v, %v; want applied", rec.State, rec.Outputs, err)
+	rec, err := f.Reconcile("scale", map[string]any{"service": "user-api-service", "instances": 1}, "shrink-api")
+	if err != nil || rec.State != sdk.Applied || rec.Outputs["instances"] != 1 {
+		t.Errorf("Reconcile scale to 1 = %v %v, %v; want applied", rec.State, rec.Outputs, err)
 	}
 	if _, has := rec.Outputs["previous_instances"]; has {
 		t.Errorf("Reconcile guessed previous_instances: %v", rec.Outputs)
@@ -39,8 +39,8 @@ func TestScaleAndUndo(t *testing.T) {
 	}
 
 	// The undo: scale back to previous_instances, naming the service by ID.
-	up := f.Must("scale", map[string]any{"service": api.ID, "instances": down["previous_instances"]}, "stop-api/undo")
-	if up["previous_instances"] != 0 || up["instances"] != 2 {
+	up := f.Must("scale", map[string]any{"service": api.ID, "instances": down["previous_instances"]}, "shrink-api/undo")
+	if up["previous_instances"] != 1 || up["instances"] != 2 {
 		t.Errorf("undo = %v", up)
 	}
 	if got := f.emu.Instances(api.ID); got != 2 {
@@ -51,11 +51,56 @@ func TestScaleAndUndo(t *testing.T) {
 	if r.Err != nil || !strings.Contains(strings.Join(r.Lines, "\n"), "already runs 2 instances") {
 		t.Errorf("scale to the current count: %v %q", r.Err, r.Lines)
 	}
-	if got, want := f.emu.ScaleEvents(api.ID), []int{0, 2}; !reflect.DeepEqual(got, want) {
+	if got, want := f.emu.ScaleEvents(api.ID), []int{1, 2}; !reflect.DeepEqual(got, want) {
 		t.Errorf("scale events = %v, want %v", got, want)
 	}
-	bad := f.Exec("scale", map[string]any{"service": api.ID, "instances": -1}, "")
-	plugintest.WantKind(t, bad.Err, sdk.KindBadInput, "render: scale", "0 or more")
+}
+
+// TestScaleOutsideManualRange: Render's manual scaling takes 1 to 100
+// instances (docs.render.com/scaling, read 2026-12-03). The plugin refuses
+// other counts before calling, and the emulator answers 400 as the API does.
+func TestScaleOutsideManualRange(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, renderemu.Options{}, nil)
+	api := f.estate.UserAPI
+	for _, n := range []int{-1, 0, 101} {
+		bad := f.Exec("scale", map[string]any{"service": api.ID, "instances": n}, "")
+		plugintest.WantKind(t, bad.Err, sdk.KindBadInput, "render: scale", "between 1 and 100", "render.suspend")
+		err := NewClient(f.emu.URL(), f.emu.APIKey()).Scale(context.Background(), api.ID, n)
+		plugintest.WantKind(t, err, sdk.KindBadInput, "between 1 and 100")
+	}
+	if got := f.emu.ScaleEvents(api.ID); len(got) != 0 {
+		t.Errorf("scale events = %v, want none", got)
+	}
+	if got := f.emu.Instances(api.ID); got != 2 {
+		t.Errorf("instances = %d, want 2 unchanged", got)
+	}
+}
+
+// TestPlanPredictsUndoOutputs: a plan reads the service, so it predicts the
+// outputs an undo needs (and a sabotaged drill step reports them).
+func TestPlanPredictsUndoOutputs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, renderemu.Options{}, nil)
+	api := f.estate.UserAPI
+	tests := []struct {
+		action string
+		in     map[string]any
+		want   map[string]any
+	}{
+		{"scale", map[string]any{"service": "user-api-service", "instances": 3}, map[string]any{"service_id": api.ID, "previous_instances": 2, "instances": 3}},
+		{"suspend", map[string]any{"service": "user-api-service"}, map[string]any{"service_id": api.ID, "suspended": true, "was_suspended": false}},
+		{"resume", map[string]any{"service": "user-api-service"}, map[string]any{"service_id": api.ID, "suspended": false, "was_suspended": false}},
+	}
+	for _, tt := range tests {
+		pl, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{RunID: "run-1", StepID: tt.action, Action: tt.action, Inputs: tt.in, Attempt: 1})
+		if err != nil || !reflect.DeepEqual(pl.Outputs, tt.want) {
+			t.Errorf("Plan %s = %v, %v; want %v", tt.action, pl.Outputs, err, tt.want)
+		}
+	}
+	if got := f.emu.ScaleEvents(api.ID); len(got) != 0 {
+		t.Errorf("a plan scaled: %v", got)
+	}
 }
 
 func TestSuspendResumeRestart(t *testing.T) {
@@ -307,6 +352,8 @@ func TestFaults(t *testing.T) {
 	})
 }
 
+// TestPlanSaysWhatWouldHappen: a plan changes nothing; it reads (GET) only
+// the services whose state it predicts.
 func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, renderemu.Options{}, nil)
@@ -316,7 +363,7 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 		in     map[string]any
 		want   string
 	}{
-		{"scale", map[string]any{"service": "user-api-service", "instances": 0}, "would scale service user-api-service to 0 instances"},
+		{"scale", map[string]any{"service": "user-api-service", "instances": 3}, "would scale service user-api-service from 2 to 3 instances"},
 		{"deploy", map[string]any{"service": "user-api-service", "commit_id": "abc"}, "would deploy commit abc to service user-api-service and wait until it is live"},
 		{"set_env", map[string]any{"group": "production", "key": "DATABASE_URL", "value": secretValue}, "would set DATABASE_URL of environment group production (value not shown)"},
 		{"restart", map[string]any{"service": "x"}, "would restart service x"},
@@ -327,7 +374,51 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 			t.Errorf("Plan %s = %q, %v; want %q", tc.action, p.Summary, err, tc.want)
 		}
 	}
-	if got := len(f.emu.Requests()); got != before {
-		t.Errorf("Plan made %d API calls, want none", got-before)
+	for _, r := range f.emu.Requests()[before:] {
+		if r.Method != http.MethodGet {
+			t.Errorf("Plan made a %s %s call, want reads only", r.Method, r.Path)
+		}
+	}
+}
+
+// TestDeployIsNotRepeatedBlindly: a deploy POST that took effect but whose
+// answer was lost (a 502 from a gateway, a dropped connection) is not sent
+// again; the plugin finds the deploy it started. A POST refused before it
+// took effect is sent again. Either way exactly one deploy starts.
+func TestDeployIsNotRepeatedBlindly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		status      int
+		afterEffect bool
+		posts       int
+	}{
+		{"answer lost after the deploy started", http.StatusBadGateway, true, 1},
+		{"refused before it started", http.StatusServiceUnavailable, false, 2},
+		{"rate limited", http.StatusTooManyRequests, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, renderemu.Options{}, nil)
+			api := f.estate.UserAPI
+			before := len(f.emu.Deploys(api.ID))
+			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/deploys", AfterEffect: tc.afterEffect})
+			out := f.Must("deploy", map[string]any{"service": api.ID}, "deploy-api")
+			if got := len(f.emu.Deploys(api.ID)) - before; got != 1 {
+				t.Errorf("%d deploys started, want 1", got)
+			}
+			posts := 0
+			for _, r := range f.emu.Requests() {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/deploys") {
+					posts++
+				}
+			}
+			if posts != tc.posts {
+				t.Errorf("%d deploy POSTs, want %d", posts, tc.posts)
+			}
+			if out["status"] != "live" {
+				t.Errorf("deploy outputs = %v, want status live", out)
+			}
+		})
 	}
 }

@@ -3,10 +3,13 @@ package terraform
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -58,6 +61,8 @@ type planResult struct {
 	changes              bool
 	add, change, destroy int
 	resources            []string
+	// file and sha256 name the kept plan (empty when it was not kept).
+	file, sha256 string
 }
 
 func (r *planResult) summary() string {
@@ -73,12 +78,52 @@ func (r *planResult) outputs() map[string]any {
 	for i, x := range r.resources {
 		res[i] = x
 	}
-	return map[string]any{"changes": r.changes, "summary": r.summary(), "add": r.add, "change": r.change,
+	out := map[string]any{"changes": r.changes, "summary": r.summary(), "add": r.add, "change": r.change,
 		"destroy": r.destroy, "resource_changes": res}
+	if r.file != "" {
+		out["plan_file"], out["plan_sha256"] = r.file, r.sha256
+	}
+	return out
 }
 
-// plan runs terraform plan into a private plan file and reads it back as JSON.
-func (s *session) plan(ctx context.Context, vs *varSet) (*planResult, error) {
+// keptPlan runs a plan and keeps its file, under the key of the step, for
+// an apply of exactly this plan.
+func (s *session) keptPlan(ctx context.Context, vs *varSet, key string) (*planResult, error) {
+	res, err := s.plan(ctx, vs, func(tmpPlan string) (string, error) {
+		if key == "" {
+			return "", nil
+		}
+		dst := strings.TrimSuffix(s.markerPath("plan", key), ".json") + ".tfplan"
+		if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+			return "", err
+		}
+		b, err := os.ReadFile(tmpPlan)
+		if err != nil {
+			return "", err
+		}
+		return dst, os.WriteFile(dst, b, 0o600)
+	})
+	if err != nil || res.file == "" {
+		return res, err
+	}
+	res.sha256, err = fileSHA256(res.file)
+	return res, err
+}
+
+// fileSHA256 is a file's SHA-256, hex.
+func fileSHA256(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// plan runs terraform plan into a private plan file and reads it back as
+// JSON; keep, when set, may copy the file before it is removed and returns
+// where it kept it.
+func (s *session) plan(ctx context.Context, vs *varSet, keep ...func(tmpPlan string) (string, error)) (*planResult, error) {
 	tf, err := s.tf()
 	if err != nil {
 		return nil, err
@@ -105,6 +150,11 @@ func (s *session) plan(ctx context.Context, vs *varSet) (*planResult, error) {
 		return nil, s.fail(ctx, "show the plan", nil, err)
 	}
 	res := &planResult{changes: changes}
+	for _, k := range keep {
+		if res.file, err = k(planFile); err != nil {
+			return nil, sdk.Permanent(fmt.Errorf("terraform: keep the plan: %w", err))
+		}
+	}
 	for _, rc := range plan.ResourceChanges {
 		if rc.Change == nil {
 			continue
@@ -138,9 +188,37 @@ func countAction(r *planResult, a tfjson.Actions) string {
 	return "" // no-op or read
 }
 
-// apply runs terraform apply, bracketed by the step's marker.
+// savedPlan returns an apply's plan_file after checking it is the plan
+// whose digest the step carries; "" when the step gives none.
+func savedPlan(in map[string]any, vs *varSet) (string, error) {
+	file, digest := str(in["plan_file"]), str(in["plan_sha256"])
+	if file == "" && digest == "" {
+		return "", nil
+	}
+	if file == "" || digest == "" {
+		return "", sdk.BadInput("terraform: apply: plan_file and plan_sha256 go together (both from the plan step)")
+	}
+	if len(vs.vars)+len(vs.secret)+len(vs.files)+len(vs.targets) > 0 {
+		return "", sdk.BadInput("terraform: apply: a saved plan already holds its variables and targets; give plan_file or variables, not both")
+	}
+	got, err := fileSHA256(file)
+	if err != nil {
+		return "", sdk.Permanent(fmt.Errorf("terraform: apply: read the saved plan: %w", err))
+	}
+	if !strings.EqualFold(got, digest) {
+		return "", sdk.Permanent(fmt.Errorf("terraform: apply: the plan file's SHA-256 is %s, not the approved %s: make a new plan and get it approved", got, digest))
+	}
+	return file, nil
+}
+
+// apply runs terraform apply, bracketed by the step's marker: of the saved
+// plan the step names, or else of a fresh plan with the step's variables.
 func (s *session) apply(ctx context.Context, req sdk.Request) (map[string]any, error) {
 	vs, err := readVars(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := savedPlan(req.Inputs, vs)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +235,11 @@ func (s *session) apply(ctx context.Context, req sdk.Request) (map[string]any, e
 	if err != nil {
 		return nil, err
 	}
-	marker := applyMarker{Vars: vs.vars, SecretVars: sortedKeys(vs.secret), VarFiles: vs.files, Targets: vs.targets}
+	if saved != "" {
+		opts = []tfexec.ApplyOption{tfexec.DirOrPlan(saved)}
+		s.log.Printf("applying the saved plan %s", filepath.Base(saved))
+	}
+	marker := applyMarker{Vars: vs.vars, SecretVars: sortedKeys(vs.secret), VarFiles: vs.files, Targets: vs.targets, PlanSHA256: str(req.Inputs["plan_sha256"])}
 	path := s.markerPath("apply", req.IdempotencyKey)
 	if err := writeMarker(path, marker); err != nil {
 		return nil, err
@@ -166,6 +248,9 @@ func (s *session) apply(ctx context.Context, req sdk.Request) (map[string]any, e
 	err = tf.ApplyJSON(ctx, u, opts...)
 	u.flush()
 	if err != nil {
+		if saved != "" && strings.Contains(err.Error(), "Saved plan is stale") {
+			return nil, sdk.Permanent(fmt.Errorf("terraform: apply: the approved plan is stale (the state changed since it was made): make a new plan and get it approved"))
+		}
 		return nil, s.fail(ctx, "apply", u, err)
 	}
 	if u.summary != nil {
@@ -200,6 +285,15 @@ func (s *session) reconcileApply(ctx context.Context, req sdk.Request) (sdk.Reco
 	if err != nil || !found {
 		return sdk.Reconciliation{State: sdk.NotApplied}, err // never started: safe to run
 	}
+	if m.PlanSHA256 != "" {
+		if m.Done {
+			out, err := s.applied(ctx, m)
+			return sdk.Reconciliation{State: sdk.Applied, Outputs: out}, err
+		}
+		// A saved plan half applied is stale now, or not: terraform decides
+		// when the step runs again; nothing here can tell.
+		return sdk.Reconciliation{State: sdk.Unknown}, nil
+	}
 	vs := &varSet{vars: m.Vars, secret: map[string]any{}, files: m.VarFiles, targets: m.Targets}
 	if len(req.Inputs) > 0 {
 		if vs, err = readVars(req.Inputs); err != nil {
@@ -227,6 +321,9 @@ func (p *Plugin) planApply(ctx context.Context, s *session, req sdk.Request) (sd
 	vs, err := readVars(req.Inputs)
 	if err != nil {
 		return sdk.Plan{}, err
+	}
+	if f := str(req.Inputs["plan_file"]); f != "" {
+		return sdk.Plan{Summary: fmt.Sprintf("would apply the saved plan %s (SHA-256 %s) in %s", filepath.Base(f), str(req.Inputs["plan_sha256"]), s.dirName)}, nil
 	}
 	p.run.Lock()
 	defer p.run.Unlock()

@@ -22,6 +22,7 @@ type applyMarker struct {
 	SecretVars []string          `json:"secret_vars,omitempty"` // names only
 	VarFiles   []string          `json:"var_files,omitempty"`
 	Targets    []string          `json:"targets,omitempty"`
+	PlanSHA256 string            `json:"plan_sha256,omitempty"` // the saved plan applied
 	Done       bool              `json:"done"`
 	Add        int               `json:"add"`
 	Change     int               `json:"change"`

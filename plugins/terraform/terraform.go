@@ -225,7 +225,7 @@ func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (
 		if err != nil {
 			return nil, err
 		}
-		res, err := s.plan(ctx, vs)
+		res, err := s.keptPlan(ctx, vs, req.IdempotencyKey)
 		if err != nil {
 			return nil, err
 		}

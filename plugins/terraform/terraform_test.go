@@ -29,6 +29,11 @@ func TestFailover(t *testing.T) {
 	}
 
 	out = f.must("plan", "k-plan1", nil)
+	if file, _ := out["plan_file"].(string); file == "" || len(fmt.Sprint(out["plan_sha256"])) != 64 {
+		t.Fatalf("plan keeps no plan file with its digest: %v", out)
+	}
+	delete(out, "plan_file")
+	delete(out, "plan_sha256")
 	want := map[string]any{"changes": true, "summary": "2 to add, 0 to change, 0 to destroy", "add": 2, "change": 0, "destroy": 0,
 		"resource_changes": []any{"create terraform_data.blockchain_monitor", "create terraform_data.user_api"}}
 	if !reflect.DeepEqual(out, want) {
@@ -287,4 +292,50 @@ func ExampleFindBinary() {
 	_, err := FindBinary("/nonexistent/terraform")
 	fmt.Println(err)
 	// Output: terraform: terraform binary not found: install Terraform on this machine (it is not fetched automatically) or set the plugin's binary setting (looked for /nonexistent/terraform)
+}
+
+// TestApplySavedPlan: apply runs exactly the plan a person approved (its
+// SHA-256 is in the apply's inputs, which the approval covers); a plan file
+// that is not the approved one, or whose state has changed since (terraform's
+// own "Saved plan is stale"), is refused and needs a new plan.
+func TestApplySavedPlan(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// edit changes the apply's inputs or the world after the plan.
+		edit func(f *fixture, in map[string]any)
+		err  string // "" means the apply succeeds
+	}{
+		{"the approved plan", func(*fixture, map[string]any) {}, ""},
+		{"another digest", func(_ *fixture, in map[string]any) { in["plan_sha256"] = strings.Repeat("0", 64) }, "not the approved"},
+		{"plan file changed", func(f *fixture, in map[string]any) {
+			if err := os.WriteFile(in["plan_file"].(string), []byte("tampered"), 0o600); err != nil {
+				f.t.Fatal(err)
+			}
+		}, "not the approved"},
+		{"state changed since the plan", func(f *fixture, _ map[string]any) {
+			f.must("apply", "k-other", map[string]any{"vars": map[string]any{"instances": 3}})
+		}, "stale"},
+		{"variables with a saved plan", func(_ *fixture, in map[string]any) { in["vars"] = map[string]any{"region": "frankfurt"} }, "not both"},
+		{"digest missing", func(_ *fixture, in map[string]any) { delete(in, "plan_sha256") }, "go together"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, nil)
+			f.must("init", "k-init", nil)
+			pl := f.must("plan", "k-plan", nil)
+			in := map[string]any{"plan_file": pl["plan_file"], "plan_sha256": pl["plan_sha256"]}
+			tc.edit(f, in)
+			out, err := f.exec("apply", "k-apply", in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("apply = %v, %v; want an error with %q", out, err, tc.err)
+				}
+				return
+			}
+			if err != nil || out["summary"] != "2 added, 0 changed, 0 destroyed" {
+				t.Fatalf("apply = %v, %v; want the plan's 2 additions", out, err)
+			}
+		})
+	}
 }

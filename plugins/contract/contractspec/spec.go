@@ -68,6 +68,7 @@ var Spec = catalog.Plugin{
 				{Name: "results", Type: catalog.List, Description: "every return value, in order"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "deploy",
@@ -94,6 +95,7 @@ var Spec = catalog.Plugin{
 				{Name: "ether", Type: catalog.Number, Description: "the balance in ether (rounded; use wei for exact sums)"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

@@ -40,6 +40,7 @@ var Spec = catalog.Plugin{
 				{Name: "resolver", Type: catalog.String, Description: "the server that answered"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

@@ -55,6 +55,7 @@ var Spec = catalog.Plugin{
 				{Name: "matched", Type: catalog.Int, Description: "how many objects matched"},
 			}, checksumOutputs),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "download",
@@ -74,6 +75,7 @@ var Spec = catalog.Plugin{
 				{Name: "md5_verified", Type: catalog.Bool},
 			}, checksumOutputs),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "upload",

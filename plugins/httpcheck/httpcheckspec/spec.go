@@ -43,6 +43,7 @@ var Spec = catalog.Plugin{
 				{Name: "headers", Type: catalog.Map, Description: "response headers by canonical name, values joined with \", \"; cookies masked"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

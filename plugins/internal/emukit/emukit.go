@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,9 @@ func (k *Kit) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f, ok := k.takeFault(r); ok {
+		if f.AfterEffect {
+			k.opts.Routes.ServeHTTP(httptest.NewRecorder(), r)
+		}
 		k.opts.WriteError(w, r, f.Status, k.message(f))
 		return
 	}

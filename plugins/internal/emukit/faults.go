@@ -18,6 +18,11 @@ type Fault struct {
 	PathContains string
 	// Message overrides the error message.
 	Message string
+	// AfterEffect makes the request take effect before the fault answers:
+	// the handler runs and its answer is replaced, as when a gateway times
+	// out on a request the backend did handle. A client cannot tell it from
+	// a request that never arrived, so a blind retry repeats the effect.
+	AfterEffect bool
 }
 
 // matches reports whether the fault applies to r.

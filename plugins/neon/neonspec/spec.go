@@ -109,6 +109,7 @@ var Spec = catalog.Plugin{
 				{Name: "count", Type: catalog.Int},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "list_branches",
@@ -119,6 +120,7 @@ var Spec = catalog.Plugin{
 				{Name: "count", Type: catalog.Int},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "get_branch",
@@ -126,6 +128,7 @@ var Spec = catalog.Plugin{
 			Inputs:      []catalog.Field{branchRef},
 			Outputs:     branchOutputs,
 			Idempotent:  true,
+			ReadOnly:    true,
 		},
 		{
 			Name:        "connection_uri",
@@ -139,6 +142,7 @@ var Spec = catalog.Plugin{
 				{Name: "branch_id", Type: catalog.String},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

@@ -43,6 +43,7 @@ var Spec = catalog.Plugin{
 				{Name: "columns", Type: catalog.List, Description: "the column names, in order"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "exec",
@@ -72,6 +73,7 @@ var Spec = catalog.Plugin{
 				{Name: "in_recovery", Type: catalog.Bool, Description: "true on a standby"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "wait_ready",
@@ -87,6 +89,7 @@ var Spec = catalog.Plugin{
 				{Name: "waited", Type: catalog.Duration},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name:        "create_database",

@@ -27,6 +27,7 @@ var Spec = catalog.Plugin{
 			Description: "Check that the server answers, and how fast.",
 			Outputs:     []catalog.Field{{Name: "latency", Type: catalog.Duration, Description: "the PING's round trip"}},
 			Idempotent:  true,
+			ReadOnly:    true,
 		},
 		{
 			Name:        "get",
@@ -38,6 +39,7 @@ var Spec = catalog.Plugin{
 				{Name: "ttl", Type: catalog.Duration, Description: "time left before the key expires; 0 when it never does or does not exist"},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name: "delete_pattern",

@@ -45,6 +45,7 @@ type service struct {
 	env      map[string]string
 	deploys  []*deploy
 	restarts int
+	resumes  int
 	scales   []int
 }
 

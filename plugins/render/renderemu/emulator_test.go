@@ -204,8 +204,10 @@ func TestScale(t *testing.T) {
 		status  int
 		want    int // instances afterwards
 	}{
-		{"down to zero", e.ao.UserAPI.ID, map[string]any{"numInstances": 0}, 202, 0},
+		{"down to one", e.ao.UserAPI.ID, map[string]any{"numInstances": 1}, 202, 1},
+		{"zero: manual scaling is 1 to 100, stopping is suspend", e.ao.UserAPI.ID, map[string]any{"numInstances": 0}, 400, 1},
 		{"up to three", e.ao.UserAPI.ID, map[string]any{"numInstances": 3}, 202, 3},
+		{"over 100", e.ao.UserAPI.ID, map[string]any{"numInstances": 101}, 400, 3},
 		{"negative", e.ao.UserAPI.ID, map[string]any{"numInstances": -1}, 400, 3},
 		{"missing count", e.ao.UserAPI.ID, map[string]any{}, 400, 3},
 		{"not JSON", e.ao.UserAPI.ID, "{", 400, 3},
@@ -228,8 +230,8 @@ func TestScale(t *testing.T) {
 			}
 		})
 	}
-	if got := fmt.Sprint(e.emu.ScaleEvents(e.ao.UserAPI.ID)); got != "[0 3]" {
-		t.Errorf("ScaleEvents = %s, want [0 3]", got)
+	if got := fmt.Sprint(e.emu.ScaleEvents(e.ao.UserAPI.ID)); got != "[1 3]" {
+		t.Errorf("ScaleEvents = %s, want [1 3]", got)
 	}
 	status, raw := e.call(t, "GET", "/services/"+e.ao.UserAPI.ID, nil)
 	if s := decode[renderemu.Service](t, raw); status != 200 || s.ServiceDetails.NumInstances != 3 {

@@ -158,8 +158,10 @@ func (e *Emulator) scale(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if body.NumInstances == nil || *body.NumInstances < 0 {
-		writeError(w, http.StatusBadRequest, "numInstances is required and must be 0 or more")
+	// Render's manual scaling takes 1 to 100 instances (docs.render.com/scaling,
+	// read 2026-12-03; see docs/providers.md): stopping a service is suspend.
+	if body.NumInstances == nil || *body.NumInstances < MinInstances || *body.NumInstances > MaxInstances {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("numInstances is required and must be between %d and %d", MinInstances, MaxInstances))
 		return
 	}
 	e.mu.Lock()
@@ -191,6 +193,9 @@ func (e *Emulator) setSuspended(w http.ResponseWriter, r *http.Request, state st
 	s, ok := e.findService(w, r)
 	if !ok {
 		return
+	}
+	if s.Suspended == Suspended && state == NotSuspended {
+		s.resumes++ // a resumed service starts new processes
 	}
 	s.Suspended, s.Suspenders, s.UpdatedAt = state, suspenders, e.now()
 	w.WriteHeader(http.StatusAccepted)

@@ -124,6 +124,16 @@ func (e *Emulator) Restarts(serviceID string) int {
 	return 0
 }
 
+// Resumes returns how many times a suspended service was resumed.
+func (e *Emulator) Resumes(serviceID string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s := e.serviceByID(serviceID); s != nil {
+		return s.resumes
+	}
+	return 0
+}
+
 // FinishDeploys drives every unfinished deploy to its final status, as if a
 // client had polled them all; it returns how many it moved.
 func (e *Emulator) FinishDeploys() int {

@@ -140,3 +140,10 @@ type apiError struct {
 	ID      string `json:"id"`
 	Message string `json:"message"`
 }
+
+// The instance counts Render's manual scaling accepts (docs.render.com/scaling,
+// read 2026-12-03: "a value between 1 and 100").
+const (
+	MinInstances = 1
+	MaxInstances = 100
+)

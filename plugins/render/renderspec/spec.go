@@ -54,7 +54,7 @@ var Spec = catalog.Plugin{
 		{
 			Name:        "scale",
 			Description: "Set a service's instance count. previous_instances lets an undo scale it back.",
-			Inputs:      []catalog.Field{serviceRef, {Name: "instances", Type: catalog.Int, Required: true, Description: "0 or more"}},
+			Inputs:      []catalog.Field{serviceRef, {Name: "instances", Type: catalog.Int, Required: true, Description: "1 to 100 (Render's manual scaling); to stop a service, suspend it"}},
 			Outputs: []catalog.Field{
 				{Name: "service_id", Type: catalog.String},
 				{Name: "previous_instances", Type: catalog.Int, Description: "the count before; absent when Reconcile found the step done after a crash"},
@@ -134,6 +134,7 @@ var Spec = catalog.Plugin{
 				{Name: "dashboard_url", Type: catalog.String},
 			},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 	},
 }

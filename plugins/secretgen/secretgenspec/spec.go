@@ -24,5 +24,6 @@ var Spec = catalog.Plugin{
 			{Name: "fingerprint", Type: catalog.String, Description: "the first 12 hex digits of its SHA-256, safe to print"},
 			{Name: "length", Type: catalog.Int, Description: "the secret's length in characters"},
 		},
+		ReadOnly: true,
 	}},
 }

@@ -55,20 +55,28 @@ var Spec = catalog.Plugin{
 			},
 			Outputs:    []catalog.Field{{Name: "version", Type: catalog.String, Description: "the terraform binary's version"}},
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
-			Name:        "plan",
-			Description: "Run terraform plan and say what would change, read from the saved plan's JSON.",
-			Inputs:      varInputs,
+			Name: "plan",
+			Description: "Run terraform plan and say what would change, read from the saved plan's JSON. The plan is kept " +
+				"for apply's plan_file, with its SHA-256, so the apply runs exactly the plan a person approved.",
+			Inputs: varInputs,
 			Outputs: append(append([]catalog.Field(nil), changeOutputs...),
-				catalog.Field{Name: "resource_changes", Type: catalog.List, Description: `one "ACTION ADDRESS" per changing resource, e.g. "update terraform_data.api"`}),
+				catalog.Field{Name: "resource_changes", Type: catalog.List, Description: `one "ACTION ADDRESS" per changing resource, e.g. "update terraform_data.api"`},
+				catalog.Field{Name: "plan_file", Type: catalog.String, Description: "the saved plan, under dir's .terraform/runbook (it may hold variable values: it is private to the user)"},
+				catalog.Field{Name: "plan_sha256", Type: catalog.String, Description: "the saved plan's SHA-256, hex: pass it to apply, so an approval of the apply covers this exact plan"}),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name: "apply",
-			Description: "Run terraform apply -auto-approve and return the outputs. After a crash, the step counts as " +
-				"done when a plan with the same variables shows no changes.",
-			Inputs:      varInputs,
+			Description: "Apply a saved plan (plan_file and plan_sha256 from a plan step: terraform apply PLANFILE, which " +
+				"refuses a plan whose state has changed since), or else run terraform apply -auto-approve with the " +
+				"variables. After a crash, the step counts as done when a plan with the same variables shows no changes.",
+			Inputs: append(append([]catalog.Field(nil), varInputs...),
+				catalog.Field{Name: "plan_file", Type: catalog.String, Description: "a plan step's plan_file: apply exactly it (no variables then)"},
+				catalog.Field{Name: "plan_sha256", Type: catalog.String, Description: "the plan step's plan_sha256; required with plan_file, checked before applying"}),
 			Outputs:     append(append([]catalog.Field(nil), changeOutputs...), outputOutputs...),
 			Destructive: true,
 		},
@@ -84,6 +92,7 @@ var Spec = catalog.Plugin{
 				catalog.Field{Name: "sensitive", Type: catalog.Bool, Description: "the named output is sensitive"},
 			),
 			Idempotent: true,
+			ReadOnly:   true,
 		},
 		{
 			Name: "set_default",
