@@ -32,6 +32,9 @@ const (
 	PhaseStarted      Type = "phase_started"
 	// JournalRepaired says a torn final record was cut before appending.
 	JournalRepaired Type = "journal_repaired"
+	// DrillReport is a drill's verdict on the end state, appended after
+	// its run (runbook drill).
+	DrillReport Type = "drill_report"
 )
 
 // Run and step statuses as the journal and expressions name them.
@@ -59,6 +62,8 @@ type Event struct {
 	Params  map[string]any `json:"params,omitempty"`
 	User    string         `json:"user,omitempty"`
 	RTO     string         `json:"rto,omitempty"`
+	// Drill marks a rehearsal against stand-ins, not an incident.
+	Drill bool `json:"drill,omitempty"`
 
 	// steps
 	Step    string         `json:"step,omitempty"`

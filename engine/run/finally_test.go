@@ -103,3 +103,38 @@ func TestFinallyAlwaysRuns(t *testing.T) {
 		t.Error("the manual step's instructions were not delivered in full")
 	}
 }
+
+// TestDrillRunsAreMarkedAndLockedApart: a drill's journal says it is one,
+// its id carries -drill, and it does not hold the runbook's own lock, so a
+// real run can start while a drill of the same runbook runs.
+func TestDrillRunsAreMarkedAndLockedApart(t *testing.T) {
+	f := newFixture(t, "rehearsed", "steps:\n  - {id: gate, uses: approval, with: {message: \"go?\"}}\n")
+	o := f.options(&approver{})
+	o.Drill = true
+	drill, err := Start(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(drill.RunID, "-rehearsed-drill-") {
+		t.Errorf("drill run id %q", drill.RunID)
+	}
+	// The drill holds its lock while it runs; a real run takes the runbook's.
+	lock, err := journal.Acquire(o.StateDir, journal.Holder{Run: "drill-like", User: "t", Runbook: "rehearsed-drill"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	real := f.options(&approver{})
+	res, err := Start(context.Background(), real)
+	if err != nil {
+		t.Fatalf("a real run was kept out by a drill's lock: %v", err)
+	}
+	events, err := journal.Read(o.StateDir, drill.RunID)
+	if err != nil || len(events) == 0 || !events[0].Drill {
+		t.Errorf("the drill's run_started is not marked: %v %+v", err, events)
+	}
+	events, _ = journal.Read(o.StateDir, res.RunID)
+	if len(events) == 0 || events[0].Drill {
+		t.Errorf("a real run is marked as a drill")
+	}
+}

@@ -74,6 +74,10 @@ type Options struct {
 	Redactor *redact.Redactor
 	// Concurrency overrides the runbook's; 0 keeps it.
 	Concurrency int
+	// Drill marks a rehearsal against stand-ins (runbook drill): its
+	// run_started says so, its run id carries "-drill", and it takes a lock
+	// of its own, so a drill never keeps a real run of the runbook out.
+	Drill bool
 	// MaxOutputBytes limits the size of one step's outputs, encoded as JSON;
 	// 0 means DefaultMaxOutputBytes. Over it the step fails.
 	MaxOutputBytes int

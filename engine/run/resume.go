@@ -27,6 +27,8 @@ type Replayed struct {
 	User    string
 	Params  map[string]any
 	Started time.Time
+	// Drill is set for a rehearsal against stand-ins (runbook drill).
+	Drill bool
 	// Status is the last status the journal records: running (crashed),
 	// paused, succeeded, failed or cancelled.
 	Status  string
@@ -51,7 +53,7 @@ func Replay(events []journal.Event) (*Replayed, error) {
 	}
 	first := events[0]
 	rp := &Replayed{RunID: first.Run, Runbook: first.Runbook, File: first.File, Digest: first.Digest, User: first.User,
-		Params: first.Params, Started: first.Time, Status: journal.StatusRunning, Steps: map[string]*StepState{},
+		Params: first.Params, Started: first.Time, Drill: first.Drill, Status: journal.StatusRunning, Steps: map[string]*StepState{},
 		approvals: map[string]string{}, approvers: map[string]approvalInfo{}, keys: map[string]string{}}
 	step := func(id string) *StepState {
 		st, ok := rp.Steps[id]
@@ -126,6 +128,7 @@ func Resume(ctx context.Context, o Options, runID string) (*Result, *Replayed, e
 	if rp.Status == journal.StatusSucceeded {
 		return &Result{RunID: runID, Status: rp.Status, Steps: rp.Steps, Order: rp.Order, Started: rp.Started, Elapsed: rp.Updated.Sub(rp.Started)}, rp, nil
 	}
+	o.Drill = rp.Drill // a drill resumes as a drill, under its own lock
 	if d := Digest(o.Runbook.Source); d != rp.Digest {
 		return nil, rp, fmt.Errorf("run %s: %w (started with sha256 %.12s, now %.12s); restore the original file to resume, or start a new run", runID, ErrRunbookChanged, rp.Digest, d)
 	}

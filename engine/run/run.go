@@ -20,14 +20,14 @@ func Start(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	r.started = r.o.Now()
-	r.runID = NewRunID(r.rb.Metadata.Name.Value, r.started)
+	r.runID = NewRunID(r.lockName(), r.started)
 	release, err := r.open(ctx, 0, true)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
 	r.record(journal.Event{Type: journal.RunStarted, Run: r.runID, Runbook: r.rb.Metadata.Name.Value, File: r.rb.File,
-		Digest: Digest(r.rb.Source), Params: plainParams(r.o.Params), User: r.o.User, RTO: r.rb.Objectives.RTO.Value}, true)
+		Digest: Digest(r.rb.Source), Params: plainParams(r.o.Params), User: r.o.User, RTO: r.rb.Objectives.RTO.Value, Drill: r.o.Drill}, true)
 	return r.execute(ctx), nil
 }
 
@@ -38,7 +38,7 @@ func (r *runner) open(ctx context.Context, lastSeq int, create bool) (release fu
 		return func() {}, nil
 	}
 	host, _ := os.Hostname()
-	lock, err := st.Acquire(ctx, journal.Holder{Run: r.runID, User: r.o.User, Host: host, PID: os.Getpid(), Since: r.o.Now().UTC(), Runbook: r.rb.Metadata.Name.Value})
+	lock, err := st.Acquire(ctx, journal.Holder{Run: r.runID, User: r.o.User, Host: host, PID: os.Getpid(), Since: r.o.Now().UTC(), Runbook: r.lockName()})
 	if err != nil {
 		return nil, err
 	}
@@ -240,4 +240,13 @@ func (r *runner) undoOne(ctx context.Context, s *load.Step) {
 	r.steps[id].Undone = true
 	r.mu.Unlock()
 	r.record(journal.Event{Type: journal.UndoSucceeded, Step: id, Action: u.Uses.Value}, true)
+}
+
+// lockName is what the run locks, and names its run id after: the
+// runbook's name, or NAME-drill for a drill.
+func (r *runner) lockName() string {
+	if r.o.Drill {
+		return r.rb.Metadata.Name.Value + "-drill"
+	}
+	return r.rb.Metadata.Name.Value
 }

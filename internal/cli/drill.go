@@ -3,11 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -28,6 +30,8 @@ func init() { flagSets["drill"] = func(fs *pflag.FlagSet) { drillFlags(fs) } }
 
 type drillOpts struct {
 	dir, output  string
+	state        string
+	store        journal.Store // the configured state, where drills are journaled
 	all          bool
 	sabotage     string
 	sabotageEach bool
@@ -37,7 +41,8 @@ func drillFlags(fs *pflag.FlagSet) *drillOpts {
 	o := &drillOpts{}
 	fs.StringVar(&o.dir, "dir", DefaultDir, "folder to find runbooks by name in")
 	fs.BoolVar(&o.all, "all", false, "drill every runbook that has a drill scenario")
-	fs.StringVarP(&o.output, "output", "o", "text", "text, or json for the event stream as JSON lines")
+	fs.StringVarP(&o.output, "output", "o", "text", "text, or json for the event stream as JSON lines, a drill_report line ending each drill (docs/events.md)")
+	fs.StringVar(&o.state, "state", "", "where drills are journaled, as runs are (default $RUNBOOK_STATE or "+DefaultStateDir+"): 'runbook history --drills' lists them")
 	fs.StringVar(&o.sabotage, "sabotage", "", "make this world-changing step a no-op that reports its plan's outputs; the drill must then FAIL")
 	fs.BoolVar(&o.sabotageEach, "sabotage-each", false, "sabotage every world-changing step of each runbook in turn and print the matrix; fails on a sabotage the drill does not catch")
 	return o
@@ -100,8 +105,18 @@ func runDrill(c *Command, args []string) int {
 			return c.usageError("drill: no drill scenario for %q (have: %s)", name, strings.Join(have, ", "))
 		}
 	}
+	store, err := c.openStore(ctx, o.state)
+	if err != nil {
+		return c.usageError("drill: %v", err)
+	}
+	defer store.Close()
+	o.store = store
 	if o.sabotageEach {
 		return c.sabotageMatrix(ctx, sb, names, o)
+	}
+	human := c.Stdout
+	if o.output == "json" {
+		human = c.Stderr // stdout carries JSON lines only
 	}
 	worst, passed := ExitOK, 0
 	var rows []string
@@ -123,14 +138,14 @@ func runDrill(c *Command, args []string) int {
 		}
 	}
 	if len(names) > 1 {
-		fmt.Fprintln(c.Stdout, "\nDrills:")
-		tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(human, "\nDrills:")
+		tw := tabwriter.NewWriter(human, 0, 4, 2, ' ', 0)
 		for _, r := range rows {
 			fmt.Fprintln(tw, "  "+r)
 		}
 		tw.Flush()
 	}
-	fmt.Fprintf(c.Stdout, "drills: %d passed, %d failed\n", passed, len(rows)-passed)
+	fmt.Fprintf(human, "drills: %d passed, %d failed\n", passed, len(rows)-passed)
 	return worst
 }
 
@@ -194,6 +209,10 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 	if err != nil {
 		return fail(c.usageError("drill: %v", err))
 	}
+	stream := w // the run's events
+	if o.output == "json" {
+		w = c.Stderr // what people read; stdout carries JSON lines only
+	}
 	fmt.Fprintf(w, "══ drill %s (%s)\n", name, file)
 	st, err := sb.Stage(ctx, name)
 	if err != nil {
@@ -223,13 +242,13 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 	if sess == nil {
 		return fail(code)
 	}
-	sess.store = journal.Folder(f.state) // a drill's state is its own, always a folder
+	sess.store = o.store // journaled where runs are, marked as a drill
 	if sabotage != "" {
 		if wc := worldChanging(sess.rb, sess.cat); !slices.Contains(wc, sabotage) {
 			return fail(c.usageError("drill %s: --sabotage %q is not a world-changing step (have: %s)", name, sabotage, strings.Join(wc, ", ")))
 		}
 	}
-	v := newView(w, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
+	v := newView(stream, o.output, sess.redactor, sess.rb.Objectives.RTO.D, stepLists(sess.rb))
 	m, err := c.host(ctx, sess, st.Overrides, io.Discard, nil)
 	if err != nil {
 		return fail(c.usageError("%v", err))
@@ -241,6 +260,7 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 	}
 	opts := c.options(sess, f, m, v)
 	opts.Sleep = drillSleep
+	opts.Drill = true
 	var sab *sabotager
 	if sabotage != "" {
 		sab = &sabotager{Dispatcher: m, step: sabotage}
@@ -252,7 +272,16 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: %s\n", name, sess.redactor.String(err.Error()))
 		return fail(ExitFailed)
 	}
-	v.summary(res, sess.rb.Objectives.RTO.D)
+	if o.output != "json" {
+		v.summary(res, sess.rb.Objectives.RTO.D)
+	}
+	// The sandbox's checks read the journal as the store holds it (a
+	// secret must never be in it): its events, exported to the drill's
+	// scratch folder whatever the store is.
+	if err := exportJournal(ctx, o.store, res.RunID, st.StateDir); err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill %s: %v\n", name, err)
+		return fail(ExitFailed)
+	}
 	checks, err := sb.Verify(ctx)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: verify: %v\n", name, err)
@@ -264,7 +293,18 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 			out.failedChecks = append(out.failedChecks, ch.Name)
 		}
 	}
-	out.code = c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, v)
+	out.code = c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, w)
+	if sabotage == "" {
+		// The verdict joins the run's journal: evidence of the drill.
+		e, err := recordDrillReport(ctx, o.store, res, st, checks, out.code == ExitOK, sess)
+		if err != nil {
+			fmt.Fprintf(c.Stderr, "runbook: drill %s: journal the report: %v\n", name, err)
+			return fail(ExitFailed)
+		}
+		if o.output == "json" {
+			v.writeJSON(e)
+		}
+	}
 	if sab != nil && !sab.ran() {
 		fmt.Fprintf(w, "sabotage: step %s never ran, so this drill proves nothing about it\n", sabotage)
 	}
@@ -314,12 +354,11 @@ func setEnv(vars map[string]string) (restore func()) {
 	}
 }
 
-func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, rto, rpo time.Duration, v *view) int {
-	w := v.w
+func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, rto, rpo time.Duration, w io.Writer) int {
 	fmt.Fprintf(w, "\nDrill report: %s\n", name)
-	fmt.Fprintf(w, "  run        %s %s (journal kept for the drill's duration)\n", res.RunID, res.Status)
+	fmt.Fprintf(w, "  run        %s %s (journaled as a drill: runbook report %s)\n", res.RunID, res.Status, res.RunID)
 	if rto > 0 {
-		fmt.Fprintf(w, "  RTO        %s used of %s (%.4f%%)\n", res.Elapsed.Round(time.Millisecond), eval.ShortDuration(rto), 100*res.Elapsed.Seconds()/rto.Seconds())
+		fmt.Fprintf(w, "  RTO        %s used of %s (%.4f%%)\n", humanDuration(res.Elapsed), humanDuration(rto), 100*res.Elapsed.Seconds()/rto.Seconds())
 	}
 	if !st.RestorePoint.IsZero() {
 		loss := st.Incident.Sub(st.RestorePoint)
@@ -349,4 +388,62 @@ func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, c
 	}
 	fmt.Fprintf(w, "drill %s FAILED\n\n", name)
 	return ExitFailed
+}
+
+// exportJournal writes a run's events, as the store returns them, to
+// dir/RUN.jsonl.
+func exportJournal(ctx context.Context, store journal.Store, runID, dir string) error {
+	events, err := store.Read(ctx, runID)
+	if err != nil {
+		return fmt.Errorf("read the drill's journal back: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, e := range events {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, runID+".jsonl"), b.Bytes(), 0o600)
+}
+
+// recordDrillReport appends the drill's verdict to its run's journal.
+func recordDrillReport(ctx context.Context, store journal.Store, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, passed bool, sess *session) (journal.Event, error) {
+	events, err := store.Read(ctx, res.RunID)
+	if err != nil {
+		return journal.Event{}, err
+	}
+	log, err := store.Append(ctx, res.RunID, events[len(events)-1].Seq, sess.redactor)
+	if err != nil {
+		return journal.Event{}, err
+	}
+	status, failed := "passed", []string{}
+	if !passed {
+		status = "failed"
+	}
+	outputs := map[string]any{"rto_used_ms": res.Elapsed.Milliseconds()}
+	var list []any
+	for _, ch := range checks {
+		list = append(list, map[string]any{"name": ch.Name, "ok": ch.OK, "detail": ch.Detail})
+		if !ch.OK {
+			failed = append(failed, ch.Name)
+		}
+	}
+	outputs["checks"] = list
+	if !st.RestorePoint.IsZero() {
+		outputs["restore_point"] = st.RestorePoint.UTC().Format(time.RFC3339Nano)
+		outputs["incident"] = st.Incident.UTC().Format(time.RFC3339Nano)
+	}
+	msg := fmt.Sprintf("%s of %s passed", plural(len(checks)-len(failed), "check"), plural(len(checks), "check"))
+	if len(failed) > 0 {
+		msg += "; failed: " + strings.Join(failed, ", ")
+	}
+	e, err := log.Write(journal.Event{Type: journal.DrillReport, Runbook: sess.rb.Metadata.Name.Value, Run: res.RunID, Status: status, Message: msg, Outputs: outputs}, true)
+	if cerr := log.Close(); err == nil {
+		err = cerr
+	}
+	return e, err
 }

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	flagSets["history"] = func(fs *pflag.FlagSet) { historyFlags(fs) }
+	flagSets["history"] = func(fs *pflag.FlagSet) { historyFlags(fs); drillsFlag(fs) }
 	flagSets["show"] = func(fs *pflag.FlagSet) { showFlags(fs) }
 	flagSets["report"] = func(fs *pflag.FlagSet) { reportFlags(fs) }
 	flagSets["graph"] = func(fs *pflag.FlagSet) { graphFlags(fs) }
@@ -34,6 +34,10 @@ func historyFlags(fs *pflag.FlagSet) (state, format *string) {
 	return stateFlag(fs), fs.StringP("format", "f", "text", "output format: text or json")
 }
 
+func drillsFlag(fs *pflag.FlagSet) *bool {
+	return fs.Bool("drills", false, "list drills (rehearsals against stand-ins) instead of real runs")
+}
+
 func historyCmd() *subcommand {
 	return &subcommand{
 		name:    "history",
@@ -41,6 +45,7 @@ func historyCmd() *subcommand {
 		usage:   "history [flags] [NAME]",
 		examples: `  runbook history
   runbook history neon-pitr
+  runbook history --drills             # the drills, with their verdicts: evidence of rehearsal
   runbook history --format json --state /var/lib/runbook`,
 		run: runHistory,
 	}
@@ -58,7 +63,11 @@ type historyEntry struct {
 	// RTOUsed is the duration as a percentage of the RTO; absent without an RTO.
 	RTOUsed *int `json:"rto_used_percent,omitempty"`
 	// Reason says why a damaged run's journal cannot be read.
-	Reason  string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Drill is set for a drill; Verdict is its result (passed, failed, or
+	// empty when it recorded none, e.g. a sabotaged drill).
+	Drill   bool   `json:"drill,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
 	started int64
 }
 
@@ -96,6 +105,7 @@ func runbookOfID(id string) string {
 func runHistory(c *Command, args []string) int {
 	fs := pflag.NewFlagSet("history", pflag.ContinueOnError)
 	state, format := historyFlags(fs)
+	drills := drillsFlag(fs)
 	if done, code := c.parse(c.find("history"), fs, args); done {
 		return code
 	}
@@ -124,16 +134,18 @@ func runHistory(c *Command, args []string) int {
 		}
 		if err != nil {
 			d := damagedEntry(id, events, err)
-			if fs.NArg() == 0 || d.Runbook == fs.Arg(0) {
+			d.Drill = strings.Contains(id, "-drill-") || len(events) > 0 && events[0].Drill
+			if (fs.NArg() == 0 || d.Runbook == fs.Arg(0)) && d.Drill == *drills {
 				entries = append(entries, d)
 			}
 			continue
 		}
-		if fs.NArg() == 1 && r.Runbook != fs.Arg(0) {
+		if fs.NArg() == 1 && r.Runbook != fs.Arg(0) || r.Drill != *drills {
 			continue
 		}
 		e := historyEntry{Run: r.ID, Runbook: r.Runbook, Status: r.Status, User: r.User,
-			Started: r.Started.UTC().Format("2006-01-02T15:04:05Z"), DurationMS: r.Duration.Milliseconds()}
+			Started: r.Started.UTC().Format("2006-01-02T15:04:05Z"), DurationMS: r.Duration.Milliseconds(),
+			Drill: r.Drill, Verdict: r.DrillStatus}
 		if r.RTO > 0 {
 			used := r.RTOUsed()
 			e.RTO, e.RTOUsed = report.Dur(r.RTO), &used
@@ -144,6 +156,10 @@ func runHistory(c *Command, args []string) int {
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].started > entries[j].started })
 	if *format == "json" {
 		return c.writeJSON(entries)
+	}
+	if len(entries) == 0 && *drills {
+		fmt.Fprintf(c.Stdout, "no drills in %s; 'runbook drill NAME' rehearses a runbook\n", store)
+		return ExitOK
 	}
 	if len(entries) == 0 {
 		fmt.Fprintf(c.Stdout, "no runs in %s\n", store)
@@ -163,7 +179,11 @@ func runHistory(c *Command, args []string) int {
 		if e.RTOUsed != nil {
 			used = fmt.Sprintf("%d%% of %s", *e.RTOUsed, e.RTO)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Run, e.Runbook, e.Status, e.User,
+		status := e.Status
+		if e.Drill {
+			status = or(e.Verdict, "no verdict") + " (run " + e.Status + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Run, e.Runbook, status, e.User,
 			strings.Replace(strings.TrimSuffix(e.Started, "Z"), "T", " ", 1), report.Dur(time.Duration(e.DurationMS)*time.Millisecond), used)
 	}
 	tw.Flush()

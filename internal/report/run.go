@@ -45,6 +45,11 @@ type Run struct {
 	Problems []Problem     `json:"problems,omitempty"`
 	Restore  *RestorePoint `json:"restore,omitempty"`
 	Pause    *run.Pause    `json:"pause,omitempty"`
+	// Drill is set for a rehearsal (runbook drill); DrillStatus is its
+	// verdict, passed or failed, once the drill journaled it.
+	Drill       bool   `json:"drill,omitempty"`
+	DrillStatus string `json:"drill_status,omitempty"`
+	DrillNote   string `json:"drill_note,omitempty"`
 }
 
 // Step is one step's line of the timeline.
@@ -146,7 +151,7 @@ func New(events []journal.Event, rb *load.Runbook) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{ID: rp.RunID, Runbook: rp.Runbook, File: rp.File, Digest: rp.Digest, User: rp.User, Status: rp.Status,
-		Started: rp.Started, Updated: rp.Updated, Duration: rp.Updated.Sub(rp.Started), Params: rp.Params, Pause: rp.Pause}
+		Started: rp.Started, Updated: rp.Updated, Duration: rp.Updated.Sub(rp.Started), Params: rp.Params, Pause: rp.Pause, Drill: rp.Drill}
 	if d, err := catalog.ParseDuration(events[0].RTO); err == nil {
 		r.RTO = d
 	}
@@ -196,6 +201,10 @@ func (r *Run) event(e journal.Event, meta map[string]journal.Event) {
 		if _, ok := meta[e.Step]; !ok {
 			meta[e.Step] = journal.Event{Phase: e.Phase}
 		}
+	case journal.DrillReport:
+		r.DrillStatus, r.DrillNote = e.Status, e.Message
+	case journal.RunFinished:
+		r.Duration = e.Time.Sub(r.Started) // a drill's verdict comes after the run ends
 	case journal.ApprovalGranted:
 		r.Approvals = append(r.Approvals, Approval{Step: e.Step, Kind: e.Kind, By: e.By, At: e.Time, Offset: off, Digest: e.Digest})
 	case journal.StepRetrying:
