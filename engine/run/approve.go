@@ -29,7 +29,7 @@ func (r *runner) gate(s *load.Step, inputs map[string]any) (kind, msg string, er
 	why, rerun := r.rerun[id]
 	r.mu.Unlock()
 	if rerun {
-		return "rerun", fmt.Sprintf("step %s may have taken effect before the run stopped (%s); check by hand, then approve to run it again", id, why), nil
+		return "rerun", fmt.Sprintf("step %s may have taken effect (%s); check by hand, then approve it to run again: only an explicit approval of this step does (--approve %s, or a person at the prompt); --yes and the step's earlier approval do not", id, why, id), nil
 	}
 	if s.Confirm != nil {
 		v, err := r.resolve(s.Confirm)

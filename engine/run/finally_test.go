@@ -2,6 +2,9 @@ package run
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -137,4 +140,91 @@ func TestDrillRunsAreMarkedAndLockedApart(t *testing.T) {
 	if len(events) == 0 || events[0].Drill {
 		t.Errorf("a real run is marked as a drill")
 	}
+}
+
+// TestUnknownOutcomeIsReconciledNotRetried: a plugin that dies after its
+// side effect, on a step with retries. When the plugin can tell, the step
+// takes the recorded effect's outputs and is not run again; when it
+// cannot, the run pauses for a person instead of retrying, and runs the
+// step again only once approved.
+func TestUnknownOutcomeIsReconciledNotRetried(t *testing.T) {
+	tests := []struct {
+		name      string
+		unknown   bool
+		status    string
+		records   int
+		reconcile string
+	}{
+		{"the plugin can tell: applied", false, journal.StatusSucceeded, 1, "applied"},
+		{"the plugin cannot tell: ask", true, journal.StatusPaused, 1, "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, "unknown", fmt.Sprintf(`
+steps:
+  - id: write
+    uses: test.record
+    confirm: write?
+    retry: {attempts: 3, delay: 1ms}
+    with: {value: 1, crash_after: true, reconcile_unknown: %t}
+`, tt.unknown))
+			res := f.run(nil, &approveOnce{})
+			want(t, res, tt.status)
+			if n := countRecords(t, f); n != tt.records {
+				t.Fatalf("the side effect happened %d times, want %d", n, tt.records)
+			}
+			var states []string
+			for _, e := range f.events {
+				if e.Type == journal.StepReconciled {
+					states = append(states, e.State)
+				}
+				if e.Type == journal.StepRetrying {
+					t.Errorf("retried blindly after an attempt with no answer: %+v", e)
+				}
+			}
+			if len(states) != 1 || states[0] != tt.reconcile {
+				t.Errorf("reconciled %v, want [%s]", states, tt.reconcile)
+			}
+			if !tt.unknown {
+				return
+			}
+			if res.Pause == nil || res.Pause.Kind != "rerun" || !strings.Contains(res.Pause.Message, "--approve write") {
+				t.Fatalf("pause = %+v", res.Pause)
+			}
+			// The earlier confirm does not cover running it again; a person's
+			// approval of the rerun does.
+			res2, _, err := Resume(context.Background(), f.options(&approveOnce{}), res.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, res2, journal.StatusPaused)
+			res3, _, err := Resume(context.Background(), f.options(&approver{yes: true}), res.RunID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want(t, res3, journal.StatusSucceeded)
+			if n := countRecords(t, f); n != 2 {
+				t.Errorf("after the person approved the rerun: %d records, want 2", n)
+			}
+		})
+	}
+}
+
+// approveOnce approves every kind of approval but a rerun, as --yes does.
+type approveOnce struct{}
+
+func (approveOnce) Approve(_ context.Context, req ApprovalRequest) (string, error) {
+	if req.Kind == "rerun" {
+		return "", ErrNeedsApproval
+	}
+	return "yes-flag", nil
+}
+
+func countRecords(t *testing.T, f *fixture) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.dir, "record.jsonl"))
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
 }

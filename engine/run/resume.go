@@ -39,6 +39,9 @@ type Replayed struct {
 	Pause     *Pause
 	LastSeq   int
 	approvals map[string]string
+	// reruns are the steps waiting for a person to decide whether to run
+	// them again after an attempt whose outcome nobody knows.
+	reruns map[string]bool
 	approvers map[string]approvalInfo
 	keys      map[string]string
 }
@@ -54,7 +57,7 @@ func Replay(events []journal.Event) (*Replayed, error) {
 	first := events[0]
 	rp := &Replayed{RunID: first.Run, Runbook: first.Runbook, File: first.File, Digest: first.Digest, User: first.User,
 		Params: first.Params, Started: first.Time, Drill: first.Drill, Status: journal.StatusRunning, Steps: map[string]*StepState{},
-		approvals: map[string]string{}, approvers: map[string]approvalInfo{}, keys: map[string]string{}}
+		approvals: map[string]string{}, approvers: map[string]approvalInfo{}, keys: map[string]string{}, reruns: map[string]bool{}}
 	step := func(id string) *StepState {
 		st, ok := rp.Steps[id]
 		if !ok {
@@ -98,7 +101,11 @@ func Replay(events []journal.Event) (*Replayed, error) {
 			rp.Order = append(rp.Order, e.Step)
 		case journal.ApprovalRequested:
 			step(e.Step).Status = journal.StatusPaused
+			if e.Kind == "rerun" {
+				rp.reruns[e.Step] = true
+			}
 		case journal.ApprovalGranted:
+			delete(rp.reruns, e.Step)
 			rp.approvals[e.Step] = e.Digest
 			rp.approvers[e.Step] = approvalInfo{by: e.By, at: e.Time}
 		case journal.UndoSucceeded:
@@ -163,6 +170,9 @@ func (r *runner) restore(ctx context.Context, rp *Replayed) {
 	}
 	for id, k := range rp.keys {
 		r.keys[id] = k
+	}
+	for id := range rp.reruns {
+		r.rerun[id] = "an attempt got no answer and its plugin could not tell whether it took effect"
 	}
 	for _, id := range rp.Order {
 		if _, ok := r.steps[id]; ok && !contains(r.order, id) {

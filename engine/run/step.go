@@ -82,6 +82,17 @@ func (r *runner) execStep(ctx context.Context, s *load.Step) {
 	r.steps[id].Started = r.o.Now()
 	r.mu.Unlock()
 	outputs, attempts, err := r.attempts(ctx, s, inputs, prev)
+	var unknown *unknownOutcome
+	for errors.As(err, &unknown) {
+		// Nobody knows whether the step took effect: a person decides, and
+		// only an approval given for this (not --yes, not the approval
+		// the step had) lets it run again.
+		r.rerunOrAsk(s.Uses.Value, id, unknown.why)
+		if ok := r.gates(ctx, s, inputs); !ok {
+			return
+		}
+		outputs, attempts, err = r.attempts(ctx, s, inputs, attempts)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			// Cancelled: journaled, left pending so resume runs it again.
@@ -291,6 +302,18 @@ func (r *runner) attempts(ctx context.Context, s *load.Step, inputs map[string]a
 		if ctx.Err() != nil {
 			return nil, attempt, err
 		}
+		if outcomeUnknown(err) && !r.idempotent(s.Uses.Value) && r.stopped() == nil {
+			// The call was sent and no answer came: ask the plugin whether
+			// it took effect before anything runs it again.
+			switch state, out, why := r.reconcileNow(ctx, s, inputs, attempt, key, err); state {
+			case sdk.Applied:
+				return out, attempt, nil
+			case sdk.NotApplied:
+				// safe to run again, as the retry policy allows
+			default:
+				return nil, attempt, &unknownOutcome{why: why}
+			}
+		}
 		if n >= p.attempts || !kindOf(err).Retryable() || r.stopped() != nil {
 			if errors.Is(err, errNotYet) {
 				err = stepErr(sdk.KindPermanent, "retry.until (%s) did not hold after %d attempts", p.until, n)
@@ -406,4 +429,59 @@ func (r *runner) builtin(ctx context.Context, s *load.Step, inputs map[string]an
 		return r.approvalOutputs(s), nil
 	}
 	return nil, stepErr(sdk.KindPermanent, "unknown built-in %s", s.Uses.Value)
+}
+
+// unknownOutcome ends a step's attempts when its plugin cannot tell
+// whether an attempt that got no answer took effect.
+type unknownOutcome struct{ why string }
+
+func (u *unknownOutcome) Error() string { return u.why }
+
+// outcomeUnknown reports whether an attempt's error leaves its effect
+// unknown: the plugin died during the call, or the call timed out after
+// it was sent. A refusal, a bad input or a failure the plugin reported is
+// an answer.
+func outcomeUnknown(err error) bool {
+	switch kindOf(err) {
+	case sdk.KindCrashed, sdk.KindDeadlineExceeded, sdk.KindUnknown:
+		return true
+	}
+	return false
+}
+
+// idempotent reports whether running the action twice is the same as once.
+func (r *runner) idempotent(uses string) bool {
+	if catalog.IsBuiltin(uses) {
+		return true
+	}
+	a, ok := r.o.Catalog.Action(uses)
+	return ok && a.Idempotent
+}
+
+// reconcileNow asks the plugin whether the attempt that ended in err took
+// effect, journals the answer, and returns it with the typed outputs when
+// it did.
+func (r *runner) reconcileNow(ctx context.Context, s *load.Step, inputs map[string]any, attempt int, key string, cause error) (sdk.State, map[string]any, string) {
+	id, uses := s.ID.Value, s.Uses.Value
+	plugin, action, _ := strings.Cut(uses, ".")
+	state, msg := sdk.Unknown, ""
+	var outputs map[string]any
+	rec, err := r.o.Dispatcher.Reconcile(ctx, plugin, sdk.Request{RunID: r.runID, StepID: id, Action: action, Inputs: inputs, IdempotencyKey: key, Attempt: attempt})
+	if err != nil {
+		msg = r.o.Redactor.String(err.Error())
+	} else {
+		state, outputs = rec.State, rec.Outputs
+	}
+	r.record(journal.Event{Type: journal.StepReconciled, Step: id, Action: uses, Attempt: attempt, State: state.String(), Message: msg}, true)
+	if state == sdk.Applied {
+		if typed, err := r.typeOutputs(s, outputs); err == nil {
+			outputs = typed
+		}
+		return state, outputs, ""
+	}
+	why := fmt.Sprintf("attempt %d got no answer (%s) and its plugin cannot tell whether it took effect", attempt, r.o.Redactor.String(cause.Error()))
+	if msg != "" {
+		why += " (reconcile: " + msg + ")"
+	}
+	return state, nil, why
 }

@@ -35,9 +35,11 @@ func (a *approver) Approve(ctx context.Context, req run.ApprovalRequest) (string
 	if a.hold != nil {
 		defer a.hold()()
 	}
-	if a.all || a.ids[req.Step] {
+	// Running again a step whose outcome nobody knows needs this step's
+	// own approval: --yes does not cover it.
+	if a.all && req.Kind != "rerun" || a.ids[req.Step] {
 		how := "--yes"
-		if !a.all {
+		if a.ids[req.Step] {
 			how = "--approve " + req.Step
 		}
 		fmt.Fprintf(a.out, "\n── %s: step %s, approved by %s as %s\n%s\n", req.Kind, req.Step, how, a.user, indent(printable(req.Message)))

@@ -90,7 +90,8 @@ var Spec = catalog.Plugin{
 				{Name: "first_only", Type: catalog.Bool, Description: "crash only on attempt 1"},
 				{Name: "after", Type: catalog.Duration, Description: "wait this long first"},
 			},
-			Outputs: []catalog.Field{{Name: "survived", Type: catalog.Bool}},
+			Outputs:    []catalog.Field{{Name: "survived", Type: catalog.Bool}},
+			Idempotent: true, // it changes nothing: running it again is safe
 		},
 		{
 			Name:        "record",
@@ -98,6 +99,7 @@ var Spec = catalog.Plugin{
 			Inputs: []catalog.Field{
 				{Name: "value", Type: catalog.Any},
 				{Name: "crash_after", Type: catalog.Bool, Description: "on attempt 1, crash after the write, before answering"},
+				{Name: "reconcile_unknown", Type: catalog.Bool, Description: "make Reconcile answer that it cannot tell"},
 			},
 			Outputs: []catalog.Field{
 				{Name: "key", Type: catalog.String},
@@ -180,7 +182,7 @@ func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (
 // Reconcile answers for record from the record file; other actions cannot tell.
 func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconciliation, error) {
 	file := p.setting("record_file")
-	if req.Action != "record" || file == "" || req.IdempotencyKey == "" {
+	if unknown, _ := req.Inputs["reconcile_unknown"].(bool); unknown || req.Action != "record" || file == "" || req.IdempotencyKey == "" {
 		return p.Base.Reconcile(ctx, req)
 	}
 	line, err := findRecord(file, req.IdempotencyKey)
