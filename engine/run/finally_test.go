@@ -228,3 +228,20 @@ func countRecords(t *testing.T, f *fixture) int {
 	}
 	return strings.Count(string(b), "\n")
 }
+
+// TestStatusOfAStepThatNeverRan reads "not run", not empty text.
+func TestStatusOfAStepThatNeverRan(t *testing.T) {
+	f := newFixture(t, "notrun", `
+concurrency: 1
+steps:
+  - {id: boom, uses: test.fail, with: {kind: PERMANENT, message: broken}}
+  - {id: other, needs: [], uses: log, with: {message: never}}
+on_failure:
+  - {id: tell, uses: log, with: {message: "boom: ${{ steps.boom.status }}, other: ${{ steps.other.status }}"}}
+`)
+	res := f.run(nil, nil)
+	want(t, res, journal.StatusFailed)
+	if got := res.Steps["tell"].Outputs["message"]; got != "boom: failed, other: not run" {
+		t.Errorf("message = %q", got)
+	}
+}

@@ -79,7 +79,7 @@ func newRunner(o Options) (*runner, error) {
 		id := s.ID.Value
 		ids[id] = true
 		r.steps[id] = &StepState{ID: id, Status: journal.StatusPending}
-		r.stepsEnv[id] = map[string]any{"outputs": map[string]any{}, "status": ""}
+		r.stepsEnv[id] = map[string]any{"outputs": map[string]any{}, "status": StatusNotRun}
 	}
 	r.progs = eval.NewPrograms(func(s string) bool { return ids[s] })
 	r.progs.OnSecret = o.Redactor.Add // a value computed from a secret is secret
@@ -219,7 +219,7 @@ func (r *runner) setState(id, status string, outputs map[string]any) {
 	}
 	envStatus := status
 	if status == journal.StatusPending || status == journal.StatusRunning || status == journal.StatusPaused {
-		envStatus = ""
+		envStatus = StatusNotRun
 	}
 	r.envMu.Lock()
 	r.stepsEnv[id] = map[string]any{"outputs": out, "status": envStatus}
@@ -296,3 +296,8 @@ func (r *runner) concurrency() int {
 	}
 	return DefaultConcurrency
 }
+
+// StatusNotRun is what steps.ID.status reads for a step that has not
+// finished (never started, waiting, or running): a message such as
+// "apply: ${{ steps.apply.status }}" then says so instead of nothing.
+const StatusNotRun = "not run"
