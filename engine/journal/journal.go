@@ -353,11 +353,13 @@ const (
 	crcLen = len(crcKey) + 8 + len(`"}`)
 )
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// castagnoli is CRC-32C's table, made when a journal is first written or
+// read rather than when every command starts.
+var castagnoli = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 // seal adds the checksum and the newline to an encoded record.
 func seal(rec []byte) []byte {
-	sum := crc32.Checksum(rec, castagnoli)
+	sum := crc32.Checksum(rec, castagnoli())
 	out := make([]byte, 0, len(rec)+crcLen+1)
 	out = append(out, rec[:len(rec)-1]...)
 	out = fmt.Appendf(out, `%s%08x"}`, crcKey, sum)
@@ -372,7 +374,7 @@ func unseal(line []byte) (body []byte, ok, has bool) {
 		return line, false, false
 	}
 	body = append(append([]byte(nil), line[:n-crcLen]...), '}')
-	sum := fmt.Appendf(nil, "%08x", crc32.Checksum(body, castagnoli))
+	sum := fmt.Appendf(nil, "%08x", crc32.Checksum(body, castagnoli()))
 	return body, bytes.Equal(sum, line[n-crcLen+len(crcKey):n-2]), true
 }
 

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/alpha-orion/runbook/schema"
@@ -54,7 +55,7 @@ func version() string {
 	if Version != "dev" {
 		return Version
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" && !pseudoVersion.MatchString(bi.Main.Version) {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" && !pseudoVersion().MatchString(bi.Main.Version) {
 		return bi.Main.Version
 	}
 	return Version
@@ -105,4 +106,4 @@ func build() string {
 
 // pseudoVersion matches the versions Go makes up for untagged commits
 // (v0.0.0-20261203033412-3db1a32bdded): build names the commit instead.
-var pseudoVersion = regexp.MustCompile(`-(0\.)?\d{14}-[0-9a-f]{12}`)
+var pseudoVersion = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`-(0\.)?\d{14}-[0-9a-f]{12}`) })

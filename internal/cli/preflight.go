@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -135,5 +134,3 @@ func envReads(rb *load.Runbook, overridden func(plugin, key string) bool) []envR
 	}
 	return out
 }
-
-var _ = errors.Join // unjoin reads what errors.Join makes
