@@ -149,26 +149,29 @@ func (a *App) health(w http.ResponseWriter, r *http.Request, svc renderemu.Servi
 		fmt.Fprintln(w, "ok")
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	users, err := countUsers(ctx, env["DATABASE_URL"])
-	if err != nil {
-		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-		return
+	if users, ok := usersOrUnavailable(w, r, env); ok {
+		fmt.Fprintf(w, "ok users=%d\n", users)
 	}
-	fmt.Fprintf(w, "ok users=%d\n", users)
 }
 
 // data reports how many users the service sees through its DATABASE_URL.
 func (a *App) data(w http.ResponseWriter, r *http.Request, env map[string]string) {
+	if users, ok := usersOrUnavailable(w, r, env); ok {
+		fmt.Fprintf(w, "users=%d\n", users)
+	}
+}
+
+// usersOrUnavailable counts the users the service sees through its
+// DATABASE_URL, or answers 503 and reports false when it cannot.
+func usersOrUnavailable(w http.ResponseWriter, r *http.Request, env map[string]string) (int, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	users, err := countUsers(ctx, env["DATABASE_URL"])
 	if err != nil {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
-		return
+		return 0, false
 	}
-	fmt.Fprintf(w, "users=%d\n", users)
+	return users, true
 }
 
 // countUsers reads the users table through a connection URL.

@@ -77,24 +77,11 @@ const folderPrefix = "pgserver-"
 // returning once the server accepts connections. ctx bounds start-up only.
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	opts = withDefaults(opts)
-	binDir, err := FindBinDir(opts.BinDir)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
-
-	cred, err := credentialFor(opts.RunAs)
+	binDir, cred, dir, err := newFolder(opts, folderPrefix)
 	if err != nil {
 		return nil, err
-	}
-	parent := socketSafeDir(opts.Dir)
-	if err := checkReachable(parent, cred, opts.RunAs); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(parent, folderPrefix)
-	if err != nil {
-		return nil, fmt.Errorf("pgserver: create folder: %w", err)
 	}
 	s := &Server{
 		binDir:  binDir,
@@ -112,6 +99,25 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newFolder finds the binaries and the user they run as, and makes the
+// temporary folder of a server or template, reachable by that user.
+func newFolder(opts Options, prefix string) (binDir string, cred *credential, dir string, err error) {
+	if binDir, err = FindBinDir(opts.BinDir); err != nil {
+		return "", nil, "", err
+	}
+	if cred, err = credentialFor(opts.RunAs); err != nil {
+		return "", nil, "", err
+	}
+	parent := socketSafeDir(opts.Dir)
+	if err := checkReachable(parent, cred, opts.RunAs); err != nil {
+		return "", nil, "", err
+	}
+	if dir, err = os.MkdirTemp(parent, prefix); err != nil {
+		return "", nil, "", fmt.Errorf("pgserver: create folder: %w", err)
+	}
+	return binDir, cred, dir, nil
 }
 
 // withDefaults fills the zero fields of opts.

@@ -23,23 +23,11 @@ type Template struct {
 // the folder.
 func NewTemplate(ctx context.Context, opts Options) (*Template, error) {
 	opts = withDefaults(opts)
-	binDir, err := FindBinDir(opts.BinDir)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(ctx, opts.StartTimeout)
 	defer cancel()
-	cred, err := credentialFor(opts.RunAs)
+	binDir, cred, dir, err := newFolder(opts, folderPrefix+"template-")
 	if err != nil {
 		return nil, err
-	}
-	parent := socketSafeDir(opts.Dir)
-	if err := checkReachable(parent, cred, opts.RunAs); err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp(parent, folderPrefix+"template-")
-	if err != nil {
-		return nil, fmt.Errorf("pgserver: create folder: %w", err)
 	}
 	s := &Server{binDir: binDir, dir: dir, dataDir: filepath.Join(dir, "data"), user: opts.Superuser, cred: cred}
 	t := &Template{dir: dir, dataDir: s.dataDir, user: opts.Superuser}
