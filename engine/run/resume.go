@@ -41,7 +41,7 @@ type Replayed struct {
 	approvals map[string]string
 	// reruns are the steps waiting for a person to decide whether to run
 	// them again after an attempt whose outcome nobody knows.
-	reruns map[string]bool
+	reruns    map[string]bool
 	approvers map[string]approvalInfo
 	keys      map[string]string
 }

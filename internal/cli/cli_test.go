@@ -42,7 +42,7 @@ func TestExitCodesAndOutput(t *testing.T) {
 		{name: "findings", args: []string{"validate", "testdata/bad.yaml"}, code: ExitFailed, stdout: []string{
 			`testdata/bad.yaml:6:11: error: unknown action "lgo": use a built-in (log, wait, assert, manual, approval) or PLUGIN.ACTION; did you mean "log"? [unknown-action]`,
 			`testdata/bad.yaml:10:27: error: param "missing" is not declared under params [undeclared-param]`,
-		}, stderr: []string{"2 error(s), 0 warning(s) in 1 file(s)"}},
+		}, stderr: []string{"2 errors, 0 warnings in 1 file"}},
 		{name: "warning passes", args: []string{"validate", "testdata/warn.yaml"}, code: ExitOK, stdout: []string{"[file-name]"}},
 		{name: "strict fails on warning", args: []string{"validate", "--strict", "testdata/warn.yaml"}, code: ExitFailed, stdout: []string{"[file-name]"}},
 		{name: "missing file", args: []string{"validate", "testdata/nope.yaml"}, code: ExitUsage, stderr: []string{"nope.yaml"}},

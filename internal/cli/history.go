@@ -382,7 +382,7 @@ func runGraph(c *Command, args []string) int {
 	if e, _ := diags.Count(); e > 0 {
 		diags.Sort()
 		diag.WriteText(c.Stderr, diags, diag.Sources{rb.File: rb.Source}, false)
-		fmt.Fprintf(c.Stderr, "runbook: %s has %d error(s); fix them first ('runbook validate %s')\n", file, e, file)
+		fmt.Fprintf(c.Stderr, "runbook: %s has %s; fix them first ('runbook validate %s')\n", file, plural(e, "error"), file)
 		return ExitFailed
 	}
 	return c.writeTo("", func(w io.Writer) error { return write(w, rb, g) })

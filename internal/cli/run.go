@@ -218,7 +218,7 @@ func (c *Command) prepare(file string, f *runFlags, journaled map[string]any, se
 			}
 		}
 		diag.WriteText(c.Stderr, errs, diag.Sources{rb.File: rb.Source}, false)
-		fmt.Fprintf(c.Stderr, "runbook: %s has %d error(s); fix them first ('runbook validate %s')\n", file, e, file)
+		fmt.Fprintf(c.Stderr, "runbook: %s has %s; fix them first ('runbook validate %s')\n", file, plural(e, "error"), file)
 		return nil, ExitFailed
 	}
 	// The journal records the file from the project root: a run resumes,
@@ -280,7 +280,11 @@ func (c *Command) secrets(rb *load.Runbook, file string) (map[string]string, err
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("secret(s) not set: %s; export %s<NAME> or pass --secrets-file", strings.Join(missing, ", "), SecretEnvPrefix)
+		noun := "secret"
+		if len(missing) > 1 {
+			noun = "secrets"
+		}
+		return nil, fmt.Errorf("%s not set: %s; export %s<NAME> or pass --secrets-file", noun, strings.Join(missing, ", "), SecretEnvPrefix)
 	}
 	return out, nil
 }

@@ -158,7 +158,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 		{[]string{"run", "--dir", rbs, "chain"}, nil, ExitUsage, "param record_file is required"},
 		{[]string{"run", "--dir", rbs, "chain", "-p", "record_file=x", "-p", "pause=soon"}, nil, ExitUsage, `param pause: "soon" is not a duration`},
 		{[]string{"run", "--dir", rbs, "chain", "-p", "record_file=x", "-p", "nope=1"}, nil, ExitUsage, `unknown param "nope"`},
-		{[]string{"run", "--dir", rbs, "secret"}, nil, ExitUsage, "secret(s) not set: TOKEN"},
+		{[]string{"run", "--dir", rbs, "secret"}, nil, ExitUsage, "secret not set: TOKEN"},
 		{[]string{"run", filepath.Join(rbs, "../../../../engine/lint/testdata/err/cycle.yaml")}, nil, ExitFailed, "dependency cycle"},
 		{[]string{"run"}, nil, ExitUsage, "run takes one argument"},
 		{[]string{"run", "--output", "xml", "x"}, nil, ExitUsage, `unknown --output "xml"`},

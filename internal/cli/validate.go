@@ -82,7 +82,7 @@ func runValidate(c *Command, args []string) int {
 	}
 	errs, warns := res.Diags.Count()
 	if *format == "text" && (errs > 0 || warns > 0) {
-		fmt.Fprintf(c.Stderr, "%d error(s), %d warning(s) in %d file(s)\n", errs, warns, len(files))
+		fmt.Fprintf(c.Stderr, "%s, %s in %s\n", plural(errs, "error"), plural(warns, "warning"), plural(len(files), "file"))
 	}
 	if errs > 0 || (*strict && warns > 0) {
 		return ExitFailed

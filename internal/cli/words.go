@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/alpha-orion/runbook/internal/words"
 )
 
 // humanDuration writes a duration the way people read one: 850ms, 9.9s,
@@ -45,16 +47,9 @@ func humanDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh%dm", m/60, m%60)
 }
 
-// plural writes n and the noun, singular for one: "1 step", "3 steps".
-// plural is the noun's plural form when it is not noun+"s".
+// plural writes n and the noun, singular for one (see words.Plural).
 func plural(n int, noun string, pluralForm ...string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if len(pluralForm) > 0 {
-		return strconv.Itoa(n) + " " + pluralForm[0]
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	return words.Plural(n, noun, pluralForm...)
 }
 
 // printable escapes what a terminal would act on rather than show: control

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/internal/pgserver"
+	"github.com/alpha-orion/runbook/internal/words"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/jackc/pgx/v5"
 )
@@ -355,7 +356,7 @@ func passwordKeptCheck(st *Stage, password string) Check {
 			return check(name, false, "%s holds it in clear", filepath.Base(j))
 		}
 	}
-	return check(name, true, "%d journal(s) checked, password masked", len(journals))
+	return check(name, true, "%s checked, password masked", words.Plural(len(journals), "journal"))
 }
 
 // deployCheck wants a deploy made after staging, and live.

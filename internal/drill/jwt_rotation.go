@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/alpha-orion/runbook/internal/words"
 )
 
 // The jwt-secret-rotation drill (DR plan 5.1). Its world: the Render
@@ -152,7 +154,7 @@ func scanForSecrets(dir, wantFingerprint string, values map[string]string) Check
 		return nil
 	})
 	ok := err == nil && files > 0 && journaled > 0 && len(leaks) == 0
-	detail := fmt.Sprintf("%d file(s) scanned, the new secret's fingerprint journaled in %d, leaks: %v %s", files, journaled, leaks, errText(err))
+	detail := fmt.Sprintf("%s scanned, the new secret's fingerprint journaled in %d, leaks: %v %s", words.Plural(files, "file"), journaled, leaks, errText(err))
 	return check("no secret in the journal", ok, "%s", strings.TrimSpace(detail))
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/internal/words"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/jackc/pgx/v5"
@@ -161,7 +162,7 @@ func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 		want := ns.instances[name]
 		out = append(out, check(name+" running as before (Render API)",
 			err == nil && svc.Suspended == renderemu.NotSuspended && svc.ServiceDetails.NumInstances == want,
-			"suspended=%s, %d instances (want not_suspended, %d) %s", svc.Suspended, svc.ServiceDetails.NumInstances, want, errText(err)))
+			"suspended=%s, %s (want not_suspended, %d) %s", svc.Suspended, words.Plural(svc.ServiceDetails.NumInstances, "instance"), want, errText(err)))
 	}
 	for _, name := range pitrServices {
 		code, body := drillGet(ctx, app.DataURL(name))
