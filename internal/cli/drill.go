@@ -118,6 +118,10 @@ func runDrill(c *Command, args []string) int {
 	if o.output == "json" {
 		human = c.Stderr // stdout carries JSON lines only
 	}
+	if err := sb.Queue(ctx, names); err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill: %v\n", err)
+		return ExitFailed
+	}
 	worst, passed := ExitOK, 0
 	var rows []string
 	for _, name := range names {
@@ -168,7 +172,9 @@ func (c *Command) startSandbox() (*sandbox.Client, int) {
 // that step sabotaged, and prints which sabotage each drill caught. One
 // sandbox serves them all, one drill after another.
 func (c *Command) sabotageMatrix(ctx context.Context, sb *sandbox.Client, names []string, o *drillOpts) int {
-	var rows []matrixRow
+	type trial struct{ runbook, step string }
+	var trials []trial
+	var order []string
 	for _, name := range names {
 		file, err := findRunbook(name, c.runbookDir(o.dir))
 		if err != nil {
@@ -179,20 +185,30 @@ func (c *Command) sabotageMatrix(ctx context.Context, sb *sandbox.Client, names 
 			return c.usageError("drill: cannot read %s: %v", file, err)
 		}
 		for _, step := range worldChanging(rb, c.catalog()) {
-			var buf bytes.Buffer
-			out := c.drillOne(ctx, sb, name, o, step, &buf)
-			row := matrixRow{runbook: name, step: step, out: out}
-			if row.hole() || out.code == ExitUsage {
-				c.Stdout.Write(buf.Bytes()) // the evidence, for whoever fixes the hole
-			}
-			if out.code == ExitUsage {
-				return ExitUsage
-			}
-			fmt.Fprintf(c.Stdout, "sabotage %s/%s: %s (%s)\n", name, step, row.verdict(), out.caughtBy())
-			rows = append(rows, row)
-			if ctx.Err() != nil {
-				return ExitFailed
-			}
+			trials = append(trials, trial{name, step})
+			order = append(order, name)
+		}
+	}
+	if err := sb.Queue(ctx, order); err != nil {
+		fmt.Fprintf(c.Stderr, "runbook: drill: %v\n", err)
+		return ExitFailed
+	}
+	var rows []matrixRow
+	for _, tr := range trials {
+		name, step := tr.runbook, tr.step
+		var buf bytes.Buffer
+		out := c.drillOne(ctx, sb, name, o, step, &buf)
+		row := matrixRow{runbook: name, step: step, out: out}
+		if row.hole() || out.code == ExitUsage {
+			c.Stdout.Write(buf.Bytes()) // the evidence, for whoever fixes the hole
+		}
+		if out.code == ExitUsage {
+			return ExitUsage
+		}
+		fmt.Fprintf(c.Stdout, "sabotage %s/%s: %s (%s)\n", name, step, row.verdict(), out.caughtBy())
+		rows = append(rows, row)
+		if ctx.Err() != nil {
+			return ExitFailed
 		}
 	}
 	if printMatrix(c.Stdout, rows) > 0 {

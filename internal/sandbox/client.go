@@ -131,6 +131,13 @@ func (c *Client) Verify(ctx context.Context) ([]Check, error) {
 	return r.Checks, nil
 }
 
+// Queue tells the sandbox the drills to come, in order, so it can stage
+// each while the one before it runs.
+func (c *Client) Queue(ctx context.Context, runbooks []string) error {
+	_, err := c.call(ctx, Request{Op: OpQueue, Runbooks: runbooks})
+	return err
+}
+
 // CloseDrill stops the staged drill's stand-ins.
 func (c *Client) CloseDrill(ctx context.Context) error {
 	_, err := c.call(ctx, Request{Op: OpClose})

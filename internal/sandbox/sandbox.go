@@ -67,12 +67,14 @@ const (
 	OpStage  = "stage"  // start the stand-ins for Runbook and stage its incident
 	OpVerify = "verify" // check the end state of the staged drill
 	OpClose  = "close"  // stop the staged drill's stand-ins
+	OpQueue  = "queue"  // the drills to come, in order: the sandbox stages each ahead of its turn
 )
 
 // Request is one line the core sends.
 type Request struct {
-	Op      string `json:"op"`
-	Runbook string `json:"runbook,omitempty"`
+	Op       string   `json:"op"`
+	Runbook  string   `json:"runbook,omitempty"`
+	Runbooks []string `json:"runbooks,omitempty"` // for OpQueue
 }
 
 // Response is the sandbox's answer to one Request.

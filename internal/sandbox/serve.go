@@ -20,6 +20,9 @@ type Handler interface {
 	// CloseDrill stops the staged drill's stand-ins; it is also called
 	// when the input ends.
 	CloseDrill() error
+	// Queue gives the order of the drills to come, which the handler may
+	// stage ahead of their turn.
+	Queue(runbooks []string)
 }
 
 // maxRequest bounds one request line.
@@ -77,6 +80,8 @@ func answer(ctx context.Context, h Handler, req Request) (resp Response) {
 		if resp.Checks == nil {
 			resp.Checks = []Check{}
 		}
+	case OpQueue:
+		h.Queue(req.Runbooks)
 	case OpClose:
 		if err := h.CloseDrill(); err != nil {
 			return fail(err)
