@@ -35,7 +35,9 @@ func (r *recorder) Verify(context.Context) ([]Check, error) {
 
 func (r *recorder) CloseDrill() error { r.closed++; return nil }
 
-func (r *recorder) Queue(runbooks []string) { r.calls = append(r.calls, "queue "+strings.Join(runbooks, ",")) }
+func (r *recorder) Queue(runbooks []string) {
+	r.calls = append(r.calls, "queue "+strings.Join(runbooks, ","))
+}
 
 // TestServeAnswersEachRequest drives Serve with one request a line and
 // reads one answer a line; the input's end closes the staged drill.
