@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/engine/journal"
@@ -27,7 +26,7 @@ func Start(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer release()
 	r.record(journal.Event{Type: journal.RunStarted, Run: r.runID, Runbook: r.rb.Metadata.Name.Value, File: r.rb.File,
-		Digest: Digest(r.rb.Source), Params: plainParams(r.o.Params), User: r.o.User, RTO: r.rb.Objectives.RTO.Value, Drill: r.o.Drill}, true)
+		Digest: Digest(r.rb.Source), Params: catalog.DurationsAsText(r.o.Params).(map[string]any), User: r.o.User, RTO: r.rb.Objectives.RTO.Value, Drill: r.o.Drill}, true)
 	return r.execute(ctx), nil
 }
 
@@ -61,18 +60,6 @@ func (r *runner) open(ctx context.Context, lastSeq int, create bool) (release fu
 		r.jw.Close()
 		lock.Release()
 	}, nil
-}
-
-// plainParams makes params JSON-friendly for the journal (durations as text).
-func plainParams(p map[string]any) map[string]any {
-	out := make(map[string]any, len(p))
-	for k, v := range p {
-		if d, ok := v.(time.Duration); ok {
-			v = d.String()
-		}
-		out[k] = v
-	}
-	return out
 }
 
 // execute runs the main list, then undo and on_failure when it failed, then finally.

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/redact"
 	"github.com/alpha-orion/runbook/engine/run"
@@ -333,32 +334,8 @@ func (v *view) writeJSON(e journal.Event) {
 	}
 }
 
-// durationsAsText copies m with every time.Duration, however deep,
-// replaced by its text ("1m30s"): the stream has one unit for numbers of
-// time, milliseconds in *_ms fields, and no bare nanoseconds.
+// durationsAsText is catalog.DurationsAsText for a mapping.
 func durationsAsText(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, x := range m {
-		out[k] = durationAsText(x)
-	}
+	out, _ := catalog.DurationsAsText(m).(map[string]any)
 	return out
-}
-
-func durationAsText(x any) any {
-	switch t := x.(type) {
-	case time.Duration:
-		return t.String()
-	case map[string]any:
-		return durationsAsText(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = durationAsText(e)
-		}
-		return out
-	}
-	return x
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -119,7 +120,7 @@ func (e *edit) setValue(raw any) error {
 	if raw == nil {
 		return sdk.BadInput("terraform: value is required (the new default)")
 	}
-	b, err := json.Marshal(jsonable(raw))
+	b, err := json.Marshal(catalog.DurationsAsText(raw))
 	if err != nil {
 		return sdk.BadInput("terraform: value cannot be written as HCL: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/engine/catalog"
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/hashicorp/terraform-exec/tfexec"
 )
@@ -39,7 +40,7 @@ func readVars(in map[string]any) (*varSet, error) {
 			if _, dup := vs.vars[k]; dup {
 				return nil, sdk.BadInput("terraform: variable %s is in both vars and secret_vars", k)
 			}
-			vs.secret[k] = jsonable(v)
+			vs.secret[k] = catalog.DurationsAsText(v)
 		}
 	}
 	var err error
@@ -91,32 +92,11 @@ func render(v any) string {
 	case time.Duration:
 		return x.String()
 	}
-	b, err := json.Marshal(jsonable(v))
+	b, err := json.Marshal(catalog.DurationsAsText(v))
 	if err != nil {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-// jsonable makes durations text, as render does, so var files agree with -var.
-func jsonable(v any) any {
-	switch x := v.(type) {
-	case time.Duration:
-		return x.String()
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonable(e)
-		}
-		return out
-	}
-	return v
 }
 
 // args writes the secret var file into tmp and returns the options, in
