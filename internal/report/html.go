@@ -7,6 +7,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/alpha-orion/runbook/internal/words"
 )
 
 //go:embed report.html.tmpl
@@ -15,7 +17,7 @@ var htmlSource string
 // htmlTemplate is parsed on first use, not when every command starts.
 var htmlTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine, "plural": plural,
+		"dur": Dur, "utc": utc, "text": text, "keys": sortedKeys, "oneline": oneLine, "plural": func(n int, noun string) string { return words.Plural(n, noun) },
 	}).Parse(htmlSource))
 })
 
@@ -163,12 +165,4 @@ func statusClass(status string) string {
 		return status
 	}
 	return "other"
-}
-
-// plural writes n and the noun, singular for one: "1 step", "3 steps".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
