@@ -133,6 +133,9 @@ func (e *Emulator) URL() string { return e.kit.URL() }
 // APIKey returns the bearer token the emulator accepts.
 func (e *Emulator) APIKey() string { return e.opts.APIKey }
 
+// OwnerID returns the workspace owning everything (the ownerId to create services with).
+func (e *Emulator) OwnerID() string { return e.opts.OwnerID }
+
 // Close stops serving if Start was called.
 func (e *Emulator) Close() error { return e.kit.Shutdown() }
 
