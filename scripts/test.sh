@@ -12,6 +12,8 @@ have_pg() {
 }
 have_pg || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v curl >/dev/null || missing+=(curl)   # the render-region drill fixture's API calls
+command -v jq >/dev/null || missing+=(jq)
 command -v chromium >/dev/null || missing+=(chromium)
 # The editor test runs yaml-language-server (npm ci into schema/testdata/editor).
 command -v node >/dev/null || missing+=(nodejs)

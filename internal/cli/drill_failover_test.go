@@ -132,11 +132,13 @@ func TestDrillRenderRegionFailover(t *testing.T) {
 	out := drillPassed(t, repoRunbooks(t), "render-region-failover")
 	for _, want := range []string{
 		`main.tf: variable "region" default "oregon" -> "frankfurt"`,
-		"Plan: 2 to add, 1 to change, 2 to destroy.",
-		"[user-api-service-oregon.onrender.com]", // verify-dns saw the old answer first...
-		"ok      verify-dns",                     // ...and polled until the new one
-		"ok   DNS answers the frankfurt endpoint",
-		"ok   the API is healthy through its public name",
+		"forgot terraform_data.service (the object itself is left as it is)",
+		"Plan: 4 to add, 0 to change, 1 to destroy.", // nothing in oregon is destroyed
+		"ok      verify-dns",
+		"ok   Render runs both services in frankfurt (Render API)",
+		"ok   api.alpha-orion.com is a custom domain of the frankfurt API service (Render API)",
+		"ok   DNS answers the frankfurt service's host",
+		"ok   the API is healthy through its public name, on the frankfurt service",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("drill output lacks %q:\n%s", want, out)
@@ -144,8 +146,9 @@ func TestDrillRenderRegionFailover(t *testing.T) {
 	}
 }
 
-// A runbook that "fails over" to the region that is down: nothing changes,
-// DNS keeps answering oregon, and the health check meets the outage.
+// A runbook that "fails over" to the region that is down: main.tf does not
+// change, nothing is forgotten or applied, and reading the API service from
+// Render meets oregon's 503; DNS keeps answering oregon.
 func TestDrillRenderRegionFailoverCatchesWrongRegion(t *testing.T) {
 	t.Parallel()
 	drillNeeds(t, "terraform")
@@ -156,10 +159,30 @@ func TestDrillRenderRegionFailoverCatchesWrongRegion(t *testing.T) {
 	out := drillFailed(t, dir, "render-region-failover",
 		"main.tf defaults region to frankfurt",
 		"Terraform state in frankfurt",
-		"DNS answers the frankfurt endpoint",
+		"Render runs both services in frankfurt (Render API)",
+		"DNS answers the frankfurt service's host",
 		"the API is healthy through its public name")
-	if !strings.Contains(out, "FAILED  health-api") || !strings.Contains(out, "Render region oregon is down") {
-		t.Errorf("the runbook's own health check should have failed on the outage:\n%s", out)
+	for _, want := range []string{"skip    forget-old", "Plan: 0 to add, 0 to change, 0 to destroy", "FAILED  endpoint", "503 Service Unavailable"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("drill output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Without forgetting the oregon services first, the apply has to destroy
+// them, and oregon's API answers 503: the failover cannot complete.
+func TestDrillRenderRegionFailoverNeedsForget(t *testing.T) {
+	t.Parallel()
+	drillNeeds(t, "terraform")
+	dir := runbookVariant(t, "render-region-failover", func(doc *yaml.Node) {
+		setScalar(t, doc, "false", "params", "forget_old", "default")
+	})
+	out := drillFailed(t, dir, "render-region-failover", "Render runs both services in frankfurt (Render API)",
+		"the API is healthy through its public name")
+	for _, want := range []string{"skip    forget-old", "to destroy", "FAILED  apply", "returned error: 503"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("drill output lacks %q:\n%s", want, out)
+		}
 	}
 }
 

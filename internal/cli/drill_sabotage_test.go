@@ -18,7 +18,7 @@ func TestWorldChangingSteps(t *testing.T) {
 	}{
 		{"neon-pitr", []string{"stop-api", "stop-monitor", "restore", "update-url", "start-api", "start-monitor"}},
 		{"jwt-secret-rotation", []string{"set-secret", "restart-api", "restart-monitor"}},
-		{"render-region-failover", []string{"set-region", "apply"}},
+		{"render-region-failover", []string{"set-region", "forget-old", "apply"}},
 		{"cache-rehydrate", []string{"flush-cache", "flush-ratelimit", "rehydrate"}},
 	} {
 		rb, _, err := load.ReadFile(filepath.Join(runbooksDir(t), tc.runbook+".yaml"))

@@ -245,6 +245,10 @@ func Need(program string) error {
 		if _, err := redisserver.FindBinary(""); err != nil {
 			return errors.New("redis-server is not installed: apt-get install redis-server")
 		}
+	case "curl", "jq": // the render-region fixture's provisioners call the APIs with them
+		if _, err := exec.LookPath(program); err != nil {
+			return fmt.Errorf("%s is not installed: apt-get install %s", program, program)
+		}
 	}
 	return nil
 }

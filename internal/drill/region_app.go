@@ -4,28 +4,27 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 )
 
-// RegionEdge stands in for what a client of the API's public name reaches
-// when Alpha-Orion runs in one Render region or another: it resolves the
-// name through the drill's DNS, as a browser would, follows the CNAME to a
-// Render service's hostname and answers as that service. A hostname serves
-// only while a service runs there (the Terraform state says which), and
-// every service of a region in outage answers 503. So its health endpoint
-// turns green only when DNS, the infrastructure and the region all agree.
+// RegionEdge stands in for what a client of the API's public name reaches:
+// it resolves the name through the drill's DNS, as a browser would, follows
+// the CNAME to an onrender.com host and asks Render's routing (the Render
+// emulator's Route) which service answers there for that name: the service
+// must run at that host and hold the name as a custom domain, and a service
+// of a region in outage answers 503. So its health endpoint turns green only
+// when DNS, the services and the custom domain agree, whatever the drill
+// believes.
 type RegionEdge struct {
-	dns  *DNS
-	host string
-	url  string
-
-	mu       sync.Mutex
-	services map[string]string // hostname → region
-	down     map[string]bool   // regions in outage
+	dns    *DNS
+	render *renderemu.Emulator
+	host   string
+	url    string
 }
 
 // edgeMu serialises starting the edge: World keeps it in its memory.
@@ -34,9 +33,13 @@ var edgeMu sync.Mutex
 const edgeKey = "region-edge"
 
 // RegionEdge starts (once) the public side of host, resolved through the
-// drill's DNS.
+// drill's DNS and routed by the Render emulator.
 func (w *World) RegionEdge(host string) (*RegionEdge, error) {
 	d, err := w.DNS()
+	if err != nil {
+		return nil, err
+	}
+	r, err := w.Render()
 	if err != nil {
 		return nil, err
 	}
@@ -49,8 +52,7 @@ func (w *World) RegionEdge(host string) (*RegionEdge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("drill: start region edge: %w", err)
 	}
-	e := &RegionEdge{dns: d, host: host, url: "http://" + l.Addr().String(),
-		services: map[string]string{}, down: map[string]bool{}}
+	e := &RegionEdge{dns: d, render: r, host: host, url: "http://" + l.Addr().String()}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
 	w.remember(edgeKey, e)
@@ -61,43 +63,26 @@ func (w *World) RegionEdge(host string) (*RegionEdge, error) {
 // HealthURL is https://HOST/healthz as the drill serves it.
 func (e *RegionEdge) HealthURL() string { return e.url + "/healthz" }
 
-// SetServices replaces the services that run: hostname → region.
-func (e *RegionEdge) SetServices(services map[string]string) {
-	e.mu.Lock()
-	e.services = maps.Clone(services)
-	e.mu.Unlock()
-}
-
-// SetRegionDown starts or ends an outage of a region.
-func (e *RegionEdge) SetRegionDown(region string, down bool) {
-	e.mu.Lock()
-	e.down[region] = down
-	e.mu.Unlock()
-}
-
-// route says where a request for the public name lands now: the service's
-// hostname, its region, and the status a client would get (200 when it serves).
-func (e *RegionEdge) route(r *http.Request) (target, region string, status int, why string) {
+// route says where a request for the public name lands now: the service,
+// and the status a client would get (200 when it serves).
+func (e *RegionEdge) route(r *http.Request) (svc renderemu.Service, target string, status int, why string) {
 	targets, err := e.dns.Lookup(r.Context(), e.host, "CNAME")
 	if err != nil || len(targets) == 0 {
-		return "", "", http.StatusBadGateway, fmt.Sprintf("%s does not resolve (%v)", e.host, err)
+		return svc, "", http.StatusBadGateway, fmt.Sprintf("%s does not resolve (%v)", e.host, err)
 	}
 	target = targets[0]
-	e.mu.Lock()
-	region, runs := e.services[target]
-	down := e.down[region]
-	e.mu.Unlock()
+	svc, down, ok := e.render.Route(e.host, target)
 	switch {
-	case !runs:
-		return target, "", http.StatusNotFound, fmt.Sprintf("no service runs at %s", target)
+	case !ok:
+		return svc, target, http.StatusNotFound, fmt.Sprintf("no service at %s holds %s as a custom domain", target, e.host)
 	case down:
-		return target, region, http.StatusServiceUnavailable, fmt.Sprintf("Render region %s is down", region)
+		return svc, target, http.StatusServiceUnavailable, fmt.Sprintf("Render region %s is down", svc.ServiceDetails.Region)
 	}
-	return target, region, http.StatusOK, ""
+	return svc, target, http.StatusOK, ""
 }
 
 func (e *RegionEdge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	target, region, status, why := e.route(r)
+	svc, target, status, why := e.route(r)
 	if status != http.StatusOK {
 		http.Error(w, why, status)
 		return
@@ -106,7 +91,7 @@ func (e *RegionEdge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	fmt.Fprintf(w, "ok region=%s via %s\n", region, target)
+	fmt.Fprintf(w, "ok service=%s region=%s via %s\n", svc.ID, svc.ServiceDetails.Region, target)
 }
 
 // drillGet returns a GET's status and body (status 0 and the error when it fails).

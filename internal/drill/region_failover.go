@@ -3,43 +3,49 @@ package drill
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 )
 
 // The render-region-failover drill (DR plan 4.1). Its world:
-//   - a copy of fixtures/render-region, a stand-in for Alpha-Orion's
-//     terraform/main.tf with only Terraform's built-in provider, applied
-//     once in oregon before the incident so there is a state to change;
-//   - the drill's DNS, where api.alpha-orion.com is a CNAME of the oregon
-//     service, and the DNS provider: when an apply changes the record in the
-//     Terraform state, the new answer shows after a propagation delay;
-//   - the public side of api.alpha-orion.com (RegionEdge), which answers as
-//     the service the CNAME leads to, in the region it runs in.
-// The incident: the oregon region is down, so the API answers 503.
+//   - the Render API (renderemu), where the fixture's first apply created
+//     user-api-service-oregon and blockchain-monitor-oregon and the custom
+//     domain api.alpha-orion.com on the API service;
+//   - the DNS provider's API (DNSProvider), where the same apply made
+//     api.alpha-orion.com a CNAME of the oregon service's onrender.com host,
+//     published to the drill's DNS server after a propagation delay;
+//   - a copy of fixtures/render-region (main.tf), whose resources are those
+//     API objects, created and destroyed through the APIs by local-exec;
+//   - the public side of api.alpha-orion.com (RegionEdge): DNS, then Render's
+//     routing by custom domain.
+// The incident: Render's oregon region is down: its services answer 503 to
+// users, and every Render API call that touches them answers 503.
 
 const (
 	regionAPIHost = "api.alpha-orion.com"
 	regionFailed  = "oregon"
 	regionStandby = "frankfurt"
+	// regionZoneID is the DNS provider's ID of the zone alpha-orion.com.
+	regionZoneID = "7c5dae5552338874e5053f2534d2767a"
 	// dnsPropagation is how long the DNS provider takes to publish a change.
 	dnsPropagation = 2 * time.Second
-	// stateWatchInterval is how often the DNS provider looks at the state.
-	stateWatchInterval = 100 * time.Millisecond
 )
 
 func init() {
 	register(&Scenario{
 		Runbook: "render-region-failover",
-		Needs:   []string{"terraform"},
+		Needs:   []string{"terraform", "curl", "jq"},
 		Setup:   setupRegionFailover,
 		Verify:  verifyRegionFailover,
 	})
@@ -47,9 +53,9 @@ func init() {
 
 // regionState is what the scenario remembers between setup and verify.
 type regionState struct {
-	dir      string // the Terraform working directory
-	original []byte // main.tf before the run
-	watcher  *regionDNSProvider
+	dir      string            // the Terraform working directory
+	original []byte            // main.tf before the run
+	env      map[string]string // terraform's environment: variables and keys
 }
 
 func setupRegionFailover(ctx context.Context, w *World) (*Stage, error) {
@@ -61,257 +67,237 @@ func setupRegionFailover(ctx context.Context, w *World) (*Stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Before the incident: the services run in oregon.
-	if err := runTerraform(ctx, dir, "init", "-input=false", "-no-color"); err != nil {
-		return nil, err
-	}
-	if err := runTerraform(ctx, dir, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
-		return nil, err
-	}
-	st, err := readRegionState(dir)
+	render, err := w.Render()
 	if err != nil {
 		return nil, err
 	}
-	oregon := st.record(regionAPIHost)
-	if oregon == "" || st.Outputs["region"] != regionFailed {
-		return nil, fmt.Errorf("drill: the fixture's first apply gave no %s record in %s (outputs %v)", regionAPIHost, regionFailed, st.Outputs)
+	dnsToken := "drill-dns-" + rand.Text()
+	provider, err := w.DNSProvider(regionZoneID, dnsToken, dnsPropagation)
+	if err != nil {
+		return nil, err
 	}
+	vars := map[string]any{
+		"TF_VAR_render_api_url":  render.URL(),
+		"TF_VAR_render_owner_id": render.OwnerID(),
+		"TF_VAR_dns_api_url":     provider.URL(),
+		"TF_VAR_dns_zone_id":     provider.Zone(),
+	}
+	secrets := map[string]string{"RENDER_API_KEY": render.APIKey(), "CLOUDFLARE_API_TOKEN": dnsToken}
+	env := map[string]string{}
+	for k, v := range vars {
+		env[k] = fmt.Sprint(v)
+	}
+	for k, v := range secrets {
+		env[k] = v
+	}
+
+	// Before the incident: main.tf applied in oregon, through the APIs.
+	if err := runTerraform(ctx, dir, env, "init", "-input=false", "-no-color"); err != nil {
+		return nil, err
+	}
+	if err := runTerraform(ctx, dir, env, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return nil, err
+	}
+	api, err := renderService(ctx, render.URL(), render.APIKey(), "user-api-service-"+regionFailed)
+	if err != nil {
+		return nil, fmt.Errorf("drill: the fixture's first apply: %w", err)
+	}
+	oregonHost := strings.TrimPrefix(api.ServiceDetails.URL, "https://")
 	dns, err := w.DNS()
 	if err != nil {
 		return nil, err
 	}
-	if err := dns.Set(regionAPIHost, "CNAME", oregon); err != nil {
+	if err := waitForCNAME(ctx, dns, regionAPIHost, oregonHost, 5*dnsPropagation); err != nil {
 		return nil, err
 	}
 	edge, err := w.RegionEdge(regionAPIHost)
 	if err != nil {
 		return nil, err
 	}
-	edge.SetServices(st.services())
-	if code, body := drillGet(ctx, edge.HealthURL()); code != http.StatusOK {
-		return nil, fmt.Errorf("drill: before the incident the API should be healthy in %s, got %d %s", regionFailed, code, body)
+	if code, body := drillGet(ctx, edge.HealthURL()); code != http.StatusOK || !strings.Contains(body, "service="+api.ID) {
+		return nil, fmt.Errorf("drill: before the incident the API should be healthy on %s in %s, got %d %s", api.ID, regionFailed, code, body)
 	}
-	// The DNS provider follows the state from now on.
-	watcher := watchRegionState(dir, dns, edge, st)
-	w.onClose(watcher.stop)
 
 	// The incident: Render's oregon region goes down.
 	incident := time.Now().UTC()
-	edge.SetRegionDown(regionFailed, true)
+	render.SetRegionDown(regionFailed, true)
 	code, body := drillGet(ctx, edge.HealthURL())
 	if code != http.StatusServiceUnavailable {
 		return nil, fmt.Errorf("drill: staging the outage: the API should answer 503, got %d %s", code, body)
 	}
-	w.remember("region", regionState{dir: dir, original: original, watcher: watcher})
+	w.remember("region", regionState{dir: dir, original: original, env: env})
 	return &Stage{
 		Params: map[string]string{
 			"api_host":   regionAPIHost,
 			"health_url": edge.HealthURL(),
 		},
-		// The fixture has no Render provider; the runbook passes the key to
-		// terraform all the same, as it must for the real configuration.
-		Secrets: map[string]string{"RENDER_API_KEY": "drill-render-key-unused-by-the-fixture"},
+		Secrets: secrets,
 		Overrides: map[string]map[string]any{
-			"terraform": {"dir": dir},
+			"terraform": {"dir": dir, "env": vars},
 			"dns":       {"resolver": dns.Addr(), "timeout": "2s"},
+			"render":    {"base_url": render.URL(), "retry_delay": "50ms"},
 		},
 		Incident: incident,
 		Notes: []string{
-			fmt.Sprintf("Terraform fixture in %s applied in %s: %s CNAME %s", dir, regionFailed, regionAPIHost, oregon),
-			fmt.Sprintf("DNS server %s; the DNS provider publishes a changed record %s after the apply writes the state", dns.Addr(), dnsPropagation),
-			fmt.Sprintf("incident at %s: Render region %s is down, %s answers %d", incident.Format(time.RFC3339), regionFailed, edge.HealthURL(), code),
+			fmt.Sprintf("Terraform fixture in %s applied in %s through the Render and DNS provider APIs: %s is %s at %s", dir, regionFailed, api.Name, api.ID, oregonHost),
+			fmt.Sprintf("DNS server %s; the DNS provider's API at %s publishes a change after %s", dns.Addr(), provider.URL(), dnsPropagation),
+			fmt.Sprintf("incident at %s: Render region %s is down: %s answers %d and every Render API call touching %s answers 503", incident.Format(time.RFC3339), regionFailed, edge.HealthURL(), code, regionFailed),
 		},
 	}, nil
 }
 
 func verifyRegionFailover(ctx context.Context, w *World, _ *Stage) []Check {
 	rs, _ := w.recall("region").(regionState)
-	want := regionEndpoint(regionStandby)
+	render, _ := w.Render()
 	var out []Check
 
 	got, err := os.ReadFile(filepath.Join(rs.dir, "main.tf"))
 	expected := bytes.Replace(rs.original, []byte(`default     = "oregon"`), []byte(`default     = "frankfurt"`), 1)
 	out = append(out, check("main.tf defaults region to frankfurt, the rest byte for byte", err == nil && bytes.Equal(got, expected),
 		"%s", firstLineDiff(expected, got, err)))
-
-	st, err := readRegionState(rs.dir)
-	if err != nil {
-		out = append(out, check("Terraform state in frankfurt", false, "%v", err))
-	} else {
-		regions := map[string]bool{}
-		for _, r := range st.services() {
-			regions[r] = true
-		}
-		ok := st.Outputs["region"] == regionStandby && st.Outputs["api_endpoint"] == want && len(regions) == 1 && regions[regionStandby]
-		out = append(out, check("Terraform state in frankfurt", ok, "outputs region=%v api_endpoint=%v; services in %v", st.Outputs["region"], st.Outputs["api_endpoint"], sortedRegions(regions)))
-	}
-	drift := runTerraform(ctx, rs.dir, "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color")
+	out = append(out, checkRegionState(rs.dir))
+	drift := runTerraform(ctx, rs.dir, rs.env, "plan", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color")
 	out = append(out, check("main.tf and the state agree", drift == nil, "terraform plan shows no changes%s", errText(drift)))
 
+	// Render's API, as a user reads it: the frankfurt services, the custom domain.
+	api, apiOK, services := regionServices(ctx, render)
+	out = append(out, check("Render runs both services in frankfurt (Render API)", apiOK, "%s", services))
+	domains, err := renderCustomDomains(ctx, render, api.ID)
+	out = append(out, check("api.alpha-orion.com is a custom domain of the frankfurt API service (Render API)",
+		err == nil && apiOK && len(domains) == 1 && domains[0] == regionAPIHost,
+		"GET /services/%s/custom-domains?name=%s: %v%s", api.ID, regionAPIHost, domains, errText(err)))
+
+	// DNS through a resolver, and the API through its public name.
+	want := strings.TrimPrefix(api.ServiceDetails.URL, "https://")
 	dns, _ := w.DNS()
 	records, err := dns.Lookup(ctx, regionAPIHost, "CNAME")
-	ok := err == nil && len(records) == 1 && records[0] == want
-	out = append(out, check("DNS answers the frankfurt endpoint", ok, "%s CNAME %v, want %s%s; %s", regionAPIHost, records, want, errText(err), rs.watcher.propagation(dns, want)))
-
+	ok := err == nil && apiOK && len(records) == 1 && records[0] == want
+	out = append(out, check("DNS answers the frankfurt service's host", ok, "%s CNAME %v, want %q (the host Render's API gives)%s; %s",
+		regionAPIHost, records, want, errText(err), dnsChangeText(dns, want)))
 	edge, _ := w.RegionEdge(regionAPIHost)
 	code, body := drillGet(ctx, edge.HealthURL())
-	out = append(out, check("the API is healthy through its public name", code == http.StatusOK && strings.Contains(body, "region="+regionStandby),
+	out = append(out, check("the API is healthy through its public name, on the frankfurt service",
+		apiOK && code == http.StatusOK && strings.Contains(body, "service="+api.ID+" region="+regionStandby),
 		"GET https://%s/healthz: %d %s", regionAPIHost, code, strings.TrimSpace(body)))
 	return out
 }
 
-// regionEndpoint is the service hostname the fixture gives a region.
-func regionEndpoint(region string) string { return "user-api-service-" + region + ".onrender.com" }
+// checkRegionState reads the Terraform state: every Render object it holds
+// is in frankfurt (the oregon ones were forgotten, not destroyed).
+func checkRegionState(dir string) Check {
+	res, err := TerraformState(dir)
+	if err != nil {
+		return check("Terraform state in frankfurt", false, "%v", err)
+	}
+	var where []string
+	services, ok := 0, len(res) > 0
+	for _, r := range res {
+		region, _ := r.Input("region").(string)
+		where = append(where, fmt.Sprintf("%s %v in %s", r.Address, r.Input("name"), region))
+		ok = ok && region == regionStandby
+		if r.Address == "terraform_data.service" {
+			services++
+		}
+	}
+	sort.Strings(where)
+	return check("Terraform state in frankfurt", ok && services == 2, "%s", strings.Join(where, "; "))
+}
 
-// runTerraform runs terraform in dir; its output goes into the error.
-func runTerraform(ctx context.Context, dir string, args ...string) error {
+// regionServices lists the frankfurt services through Render's API and
+// returns the API service, whether both run there, and what it saw.
+func regionServices(ctx context.Context, r *renderemu.Emulator) (api renderemu.Service, ok bool, seen string) {
+	code, body := drillGetBearer(ctx, r.URL()+"/services?region="+regionStandby, r.APIKey())
+	if code != http.StatusOK {
+		return api, false, fmt.Sprintf("GET /services?region=%s: %d %s", regionStandby, code, body)
+	}
+	var list []struct {
+		Service renderemu.Service `json:"service"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		return api, false, err.Error()
+	}
+	var names []string
+	found := map[string]bool{}
+	for _, x := range list {
+		s := x.Service
+		names = append(names, fmt.Sprintf("%s (%s, %s, %s)", s.Name, s.ID, s.ServiceDetails.Region, s.Suspended))
+		if s.ServiceDetails.Region == regionStandby && s.Suspended == renderemu.NotSuspended {
+			found[s.Name] = true
+			if s.Name == "user-api-service-"+regionStandby {
+				api = s
+			}
+		}
+	}
+	ok = found["user-api-service-"+regionStandby] && found["blockchain-monitor-"+regionStandby] && api.ServiceDetails.URL != ""
+	return api, ok, "GET /services?region=frankfurt: " + strings.Join(append(names, ""), "; ")
+}
+
+// renderCustomDomains lists a service's custom domains named api.alpha-orion.com through Render's API.
+func renderCustomDomains(ctx context.Context, r *renderemu.Emulator, serviceID string) ([]string, error) {
+	if serviceID == "" {
+		return nil, fmt.Errorf("no frankfurt API service")
+	}
+	code, body := drillGetBearer(ctx, r.URL()+"/services/"+url.PathEscape(serviceID)+"/custom-domains?name="+url.QueryEscape(regionAPIHost), r.APIKey())
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("%d %s", code, body)
+	}
+	var list []struct {
+		CustomDomain renderemu.CustomDomain `json:"customDomain"`
+	}
+	if err := json.Unmarshal([]byte(body), &list); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, d := range list {
+		out = append(out, d.CustomDomain.Name)
+	}
+	return out, nil
+}
+
+// waitForCNAME polls the drill's DNS until name is a CNAME of want.
+func waitForCNAME(ctx context.Context, dns *DNS, name, want string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		got, err := dns.Lookup(ctx, name, "CNAME")
+		if err == nil && len(got) == 1 && got[0] == want {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drill: %s never became a CNAME of %s (last answer %v, %v)", name, want, got, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// dnsChangeText says when DNS began to answer value, after the DNS provider was asked.
+func dnsChangeText(dns *DNS, value string) string {
+	for _, c := range dns.Changes() {
+		if len(c.Values) == 1 && c.Values[0] == value {
+			return fmt.Sprintf("published at %s (%d queries in all)", c.At.Format("15:04:05.000"), dns.Queries())
+		}
+	}
+	return "the DNS provider never published it"
+}
+
+// runTerraform runs terraform in dir with env added to the environment; its
+// output goes into the error.
+func runTerraform(ctx context.Context, dir string, env map[string]string, args ...string) error {
 	cmd := exec.CommandContext(ctx, "terraform", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("terraform %s: %v: %s", args[0], err, tailLines(out.String(), 8))
 	}
 	return nil
-}
-
-// regionTFState is the part of a terraform.tfstate (format 4) the drill reads.
-type regionTFState struct {
-	Outputs   map[string]any
-	resources []map[string]any // the output of every terraform_data
-}
-
-func readRegionState(dir string) (*regionTFState, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "terraform.tfstate"))
-	if err != nil {
-		return nil, err
-	}
-	var raw struct {
-		Outputs map[string]struct {
-			Value any `json:"value"`
-		} `json:"outputs"`
-		Resources []struct {
-			Type      string `json:"type"`
-			Instances []struct {
-				Attributes struct {
-					Output struct {
-						Value map[string]any `json:"value"`
-					} `json:"output"`
-				} `json:"attributes"`
-			} `json:"instances"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("terraform.tfstate: %w", err)
-	}
-	st := &regionTFState{Outputs: map[string]any{}}
-	for k, o := range raw.Outputs {
-		st.Outputs[k] = o.Value
-	}
-	for _, r := range raw.Resources {
-		if r.Type != "terraform_data" {
-			continue
-		}
-		for _, in := range r.Instances {
-			if in.Attributes.Output.Value != nil {
-				st.resources = append(st.resources, in.Attributes.Output.Value)
-			}
-		}
-	}
-	return st, nil
-}
-
-// services maps the hostname of every Render service in the state to its region.
-func (st *regionTFState) services() map[string]string {
-	out := map[string]string{}
-	for _, r := range st.resources {
-		host, _ := r["hostname"].(string)
-		region, _ := r["region"].(string)
-		if host != "" && region != "" {
-			out[host] = region
-		}
-	}
-	return out
-}
-
-// record is the CNAME target the state gives name ("" when none).
-func (st *regionTFState) record(name string) string {
-	for _, r := range st.resources {
-		if r["name"] == name && r["type"] == "CNAME" {
-			v, _ := r["value"].(string)
-			return v
-		}
-	}
-	return ""
-}
-
-// regionDNSProvider is the DNS provider and Render as the drill sees them: it
-// watches the Terraform state, runs the services the state holds, and
-// publishes a changed DNS record after the propagation delay.
-type regionDNSProvider struct {
-	done chan struct{}
-	once sync.Once
-
-	mu        sync.Mutex
-	changedAt time.Time // when the state first named a new record
-	record    string
-}
-
-func watchRegionState(dir string, dns *DNS, edge *RegionEdge, initial *regionTFState) *regionDNSProvider {
-	sw := &regionDNSProvider{done: make(chan struct{}), record: initial.record(regionAPIHost)}
-	path := filepath.Join(dir, "terraform.tfstate")
-	fi, _ := os.Stat(path)
-	go func() {
-		t := time.NewTicker(stateWatchInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-sw.done:
-				return
-			case <-t.C:
-			}
-			now, err := os.Stat(path)
-			if err != nil || (fi != nil && now.ModTime().Equal(fi.ModTime()) && now.Size() == fi.Size()) {
-				continue
-			}
-			st, err := readRegionState(dir)
-			if err != nil {
-				continue // caught mid-write: read it on the next tick
-			}
-			fi = now
-			edge.SetServices(st.services())
-			sw.mu.Lock()
-			if rec := st.record(regionAPIHost); rec != "" && rec != sw.record {
-				sw.record, sw.changedAt = rec, time.Now()
-				dns.Publish(regionAPIHost, "CNAME", dnsPropagation, rec)
-			}
-			sw.mu.Unlock()
-		}
-	}()
-	return sw
-}
-
-func (sw *regionDNSProvider) stop() error {
-	sw.once.Do(func() { close(sw.done) })
-	return nil
-}
-
-// propagation says when the state named the record's new value and when
-// DNS began to answer it.
-func (sw *regionDNSProvider) propagation(dns *DNS, value string) string {
-	sw.mu.Lock()
-	changed := sw.changedAt
-	sw.mu.Unlock()
-	if changed.IsZero() {
-		return "no apply changed the record"
-	}
-	for _, c := range dns.Changes() {
-		if len(c.Values) == 1 && c.Values[0] == value && !c.At.Before(changed) {
-			return fmt.Sprintf("answered %s after the apply changed the record (%d queries in all)", c.At.Sub(changed).Round(time.Millisecond), dns.Queries())
-		}
-	}
-	return "the apply changed the record at " + changed.Format("15:04:05.000") + "; DNS never published it"
 }
 
 // firstLineDiff describes how got differs from want, by first differing line.
@@ -336,15 +322,6 @@ func firstLineDiff(want, got []byte, err error) string {
 		}
 	}
 	return "differs"
-}
-
-func sortedRegions(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func tailLines(s string, n int) string {

@@ -205,6 +205,10 @@ func (p *Plugin) Plan(ctx context.Context, req sdk.Request) (sdk.Plan, error) {
 		p.run.Lock()
 		defer p.run.Unlock()
 		return s.planSetDefault(req.Inputs)
+	case "state_rm":
+		p.run.Lock()
+		defer p.run.Unlock()
+		return s.planStateRm(ctx, req.Inputs)
 	}
 	return sdk.Plan{}, sdk.Errorf(sdk.KindUnimplemented, "terraform: no action %q", req.Action)
 }
@@ -236,6 +240,8 @@ func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (
 		return s.output(ctx, str(req.Inputs["name"]))
 	case "set_default":
 		return s.setDefault(req)
+	case "state_rm":
+		return s.stateRm(ctx, req.Inputs)
 	}
 	return nil, sdk.Errorf(sdk.KindUnimplemented, "terraform: no action %q", req.Action)
 }

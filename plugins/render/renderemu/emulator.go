@@ -36,7 +36,8 @@ type Emulator struct {
 	groups      []*envGroup
 	deploys     map[string]*deploy
 	failDeploys int
-	noBody      int // deploy creations left to answer 202 without a body
+	noBody      int             // deploy creations left to answer 202 without a body
+	down        map[string]bool // regions in an outage (SetRegionDown)
 }
 
 // service is a Service plus what the emulator tracks about it.
@@ -47,6 +48,7 @@ type service struct {
 	restarts int
 	resumes  int
 	scales   []int
+	domains  []CustomDomain
 }
 
 // deploy is a Deploy plus its progress.
@@ -96,7 +98,12 @@ func New(opts Options) *Emulator {
 func (e *Emulator) newRoutes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /services", e.listServices)
+	mux.HandleFunc("POST /services", e.createService)
 	mux.HandleFunc("GET /services/{serviceId}", e.getService)
+	mux.HandleFunc("DELETE /services/{serviceId}", e.deleteService)
+	mux.HandleFunc("GET /services/{serviceId}/custom-domains", e.listCustomDomains)
+	mux.HandleFunc("POST /services/{serviceId}/custom-domains", e.createCustomDomain)
+	mux.HandleFunc("DELETE /services/{serviceId}/custom-domains/{customDomainIdOrName}", e.deleteCustomDomain)
 	mux.HandleFunc("POST /services/{serviceId}/scale", e.scale)
 	mux.HandleFunc("POST /services/{serviceId}/suspend", e.suspend)
 	mux.HandleFunc("POST /services/{serviceId}/resume", e.resume)
@@ -125,6 +132,9 @@ func (e *Emulator) URL() string { return e.kit.URL() }
 
 // APIKey returns the bearer token the emulator accepts.
 func (e *Emulator) APIKey() string { return e.opts.APIKey }
+
+// OwnerID returns the workspace owning everything (the ownerId to create services with).
+func (e *Emulator) OwnerID() string { return e.opts.OwnerID }
 
 // Close stops serving if Start was called.
 func (e *Emulator) Close() error { return e.kit.Shutdown() }

@@ -19,11 +19,16 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	emukit.WriteJSON(w, status, apiError{ID: randomHex(8), Message: msg})
 }
 
-// findService returns the service named in the path or writes a 404; call with mu held.
+// findService returns the service named in the path or writes a 404 (a
+// 503 when its region is in an outage); call with mu held.
 func (e *Emulator) findService(w http.ResponseWriter, r *http.Request) (*service, bool) {
 	id := r.PathValue("serviceId")
 	for _, s := range e.services {
 		if s.ID == id {
+			if e.regionDown(s.ServiceDetails.Region) {
+				writeRegionDown(w, s.ServiceDetails.Region)
+				return nil, false
+			}
 			return s, true
 		}
 	}
@@ -124,6 +129,10 @@ func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
 	var ids []string
 	for _, s := range e.services {
 		if matches(names, s.Name) && matches(types, s.Type) && matches(regions, s.ServiceDetails.Region) && matches(susp, s.Suspended) {
+			if e.regionDown(s.ServiceDetails.Region) {
+				writeRegionDown(w, s.ServiceDetails.Region)
+				return
+			}
 			byID[s.ID] = s
 			ids = append(ids, s.ID)
 		}

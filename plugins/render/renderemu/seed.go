@@ -49,6 +49,19 @@ func (e *Emulator) AddService(spec ServiceSpec) (Service, error) {
 			return Service{}, fmt.Errorf("renderemu: service %q (%s) already exists", spec.Name, spec.ID)
 		}
 	}
+	s := e.newService(spec)
+	now := s.CreatedAt
+	for k, v := range spec.EnvVars {
+		s.env[k] = v
+	}
+	d := e.newDeploy(s, "new_commit", "", "")
+	d.Status, d.StartedAt, d.FinishedAt = DeployLive, &now, &now
+	e.services = append(e.services, s)
+	return s.view(), nil
+}
+
+// newService builds a service from spec (defaults filled); call with mu held.
+func (e *Emulator) newService(spec ServiceSpec) *service {
 	now := e.now()
 	s := &service{Service: Service{
 		ID: spec.ID, AutoDeploy: "yes", Branch: "main", CreatedAt: now, UpdatedAt: now,
@@ -69,13 +82,7 @@ func (e *Emulator) AddService(spec ServiceSpec) (Service, error) {
 	if spec.Suspended {
 		s.Suspended, s.Suspenders = Suspended, []string{"user"}
 	}
-	for k, v := range spec.EnvVars {
-		s.env[k] = v
-	}
-	d := e.newDeploy(s, "new_commit", "", "")
-	d.Status, d.StartedAt, d.FinishedAt = DeployLive, &now, &now
-	e.services = append(e.services, s)
-	return s.view(), nil
+	return s
 }
 
 // serviceDefaults fills the zero fields of spec.

@@ -111,5 +111,20 @@ var Spec = catalog.Plugin{
 			},
 			Idempotent: true,
 		},
+		{
+			Name: "state_rm",
+			Description: "Make Terraform forget resources without destroying them (terraform state rm), e.g. the services " +
+				"of a region whose API is down, so the next plan creates their replacements instead of destroying " +
+				"objects it cannot reach. The objects stay; delete them by hand later. An address the state does not " +
+				"hold is reported in absent, so the step can run again.",
+			Inputs: []catalog.Field{
+				{Name: "addresses", Type: catalog.List, Required: true, Description: "resource addresses, e.g. [render_web_service.api]"},
+			},
+			Outputs: []catalog.Field{
+				{Name: "removed", Type: catalog.List, Description: "the addresses removed from the state"},
+				{Name: "absent", Type: catalog.List, Description: "the addresses the state did not hold"},
+			},
+			Idempotent: true,
+		},
 	},
 }
