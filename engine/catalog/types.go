@@ -224,16 +224,24 @@ func (t Type) Coerce(v any) (any, error) {
 		if x, ok := v.([]any); ok {
 			return x, nil
 		}
-		if x, ok := v.([]map[string]any); ok {
-			out := make([]any, len(x))
-			for i := range x {
-				out[i] = x[i]
+		// Expressions give typed slices ([]string from split, []int, ...).
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+			out := make([]any, rv.Len())
+			for i := range out {
+				out[i] = rv.Index(i).Interface()
 			}
 			return out, nil
 		}
 	case Map:
 		if x, ok := v.(map[string]any); ok {
 			return x, nil
+		}
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map && rv.Type().Key().Kind() == reflect.String {
+			out := make(map[string]any, rv.Len())
+			for it := rv.MapRange(); it.Next(); {
+				out[it.Key().String()] = it.Value().Interface()
+			}
+			return out, nil
 		}
 	}
 	return nil, fmt.Errorf("want %s, got %s", t, describe(v))

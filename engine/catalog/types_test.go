@@ -88,7 +88,11 @@ func TestCoerce(t *testing.T) {
 		{List, []any{1, "a"}, []any{1, "a"}, ""},
 		{List, rows, []any{rows[0]}, ""},
 		{Rows, rows, []any{rows[0]}, ""},
+		{List, []string{"a", "b"}, []any{"a", "b"}, ""}, // split() in an expression
+		{List, []int{1}, []any{1}, ""},
 		{List, "a", nil, "want list, got string"},
+		{Map, map[string]string{"a": "b"}, map[string]any{"a": "b"}, ""},
+		{Map, map[int]any{1: 1}, nil, "want map, got"},
 		{Map, map[string]any{"a": 1}, map[string]any{"a": 1}, ""},
 		{Map, []any{}, nil, "want map, got list"},
 		{Any, struct{}{}, struct{}{}, ""},
