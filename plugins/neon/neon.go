@@ -10,9 +10,11 @@
 //
 // restore_branch is destructive and not idempotent, yet safe to repeat with
 // the same idempotency key: the name that keeps the old state is derived
-// from the key, and a branch of that name that Neon marks as the old state
-// of the target (restored_as) proves the restore happened, so neither a
-// retry nor Reconcile after a crash restores twice.
+// from the key, and Neon documents that a restore saves the old state under
+// that name, so a branch of that name proves the restore happened and
+// neither a retry nor Reconcile after a crash restores twice. It relies on
+// no field Neon documents as snapshot-only or possibly empty (restored_as,
+// restored_from, restore_status, parent_timestamp).
 package neon
 
 import (
