@@ -155,8 +155,10 @@ func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconcilia
 	return s.reconcileRestore(ctx)
 }
 
-// Plan says what a step would do, without calling the API.
-func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
+// Plan says what a step would do, changing nothing; for restore_branch it
+// reads the branch and its connection URI (GETs) to predict the outputs
+// later steps use.
+func (p *Plugin) Plan(ctx context.Context, req sdk.Request) (sdk.Plan, error) {
 	p.mu.RLock()
 	project := p.cfg.projectID
 	p.mu.RUnlock()
@@ -167,8 +169,9 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		if err != nil {
 			return sdk.Plan{}, err
 		}
+		outputs, name := p.predictRestore(ctx, req, r)
 		return sdk.Plan{Summary: fmt.Sprintf("would restore branch %s of project %s to %s of %s, keeping its current state as %s",
-			r.branch, project, r.pointText(), r.sourceText(), r.preserveFor(r.branch))}, nil
+			r.branch, project, r.pointText(), r.sourceText(), r.preserveFor(name)), Outputs: outputs}, nil
 	case "wait_operations":
 		return sdk.Plan{Summary: "would wait for Neon operations of project " + project + " to finish"}, nil
 	case "list_branches":

@@ -477,14 +477,16 @@ func TestReadActions(t *testing.T) {
 	}
 }
 
-// TestPlanSaysWhatWouldHappen checks the dry-run summaries, which call no API.
+// TestPlanSaysWhatWouldHappen checks the dry-run summary, and that the
+// plan predicts the outputs later steps use from reads alone: the branch
+// keeps its ID and connection URI through a restore. When the API cannot be
+// read, the plan still has its summary.
 func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
-	before := len(f.emu.Requests())
 	at := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
-	plan, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: "restore_branch", IdempotencyKey: "k",
-		Inputs: map[string]any{"branch": "main", "timestamp": at}})
+	req := sdk.Request{Action: "restore_branch", IdempotencyKey: "k", Inputs: map[string]any{"branch": "main", "timestamp": at}}
+	plan, err := f.Mgr.Plan(context.Background(), Name, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,8 +495,25 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 			t.Errorf("plan %q does not mention %q", plan.Summary, w)
 		}
 	}
-	if got := len(f.emu.Requests()); got != before {
-		t.Errorf("Plan made %d API calls, want none", got-before)
+	uri, _ := f.emu.ConnectionURI(f.main.ID)
+	want := map[string]any{"branch_id": f.main.ID, "connection_uri": uri, "new_endpoint": false,
+		"restore_point": "2024-05-20T10:00:00Z", "preserve_under_name": preserveName("main", "k")}
+	for k, v := range want {
+		if plan.Outputs[k] != v {
+			t.Errorf("predicted %s = %v, want %v", k, plan.Outputs[k], v)
+		}
+	}
+	for _, r := range f.emu.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("Plan sent %s %s, want reads only", r.Method, r.Path)
+		}
+	}
+
+	unreadable := f.Manager(map[string]any{"retries": 0})
+	f.emu.FailNext(1, http.StatusServiceUnavailable)
+	plan, err = unreadable.Plan(context.Background(), Name, req)
+	if err != nil || plan.Outputs != nil || !strings.Contains(plan.Summary, "restore branch main") {
+		t.Errorf("plan with the API unreadable = %+v, %v; want a summary and no outputs", plan, err)
 	}
 }
 

@@ -295,6 +295,34 @@ func (r restoreReq) restorePoint(restored Branch) string {
 	return "head of " + r.sourceText()
 }
 
+// predictRestore reads (GETs only) what a restore_branch step's outputs
+// will be: Neon restores in place, so the branch keeps its ID and its
+// connection URI (docs/providers.md). When the API cannot be read there
+// are no outputs and the name is the step's branch reference. It also
+// returns the branch's name, which the derived preserve_under_name uses.
+func (p *Plugin) predictRestore(ctx context.Context, req sdk.Request, r restoreReq) (map[string]any, string) {
+	s, err := p.session(req, nil)
+	if err != nil {
+		return nil, r.branch
+	}
+	target, err := s.client.FindBranch(ctx, r.branch)
+	if err != nil {
+		return nil, r.branch
+	}
+	uri, err := s.client.ConnectionURI(ctx, s.conn(target.ID))
+	if err != nil {
+		return nil, target.Name
+	}
+	return map[string]any{
+		"branch_id":           target.ID,
+		"connection_uri":      uri,
+		"host":                hostOf(uri),
+		"new_endpoint":        false,
+		"restore_point":       r.restorePoint(Branch{}),
+		"preserve_under_name": r.preserveFor(target.Name),
+	}, target.Name
+}
+
 // reconcileRestore answers Reconcile for restore_branch: Applied (after
 // waiting for the restore's operations, as the step would have) when the
 // branch that keeps the old state exists under the name derived from this
