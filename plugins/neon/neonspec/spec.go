@@ -42,7 +42,7 @@ var branchOutputs = []catalog.Field{
 	{Name: "id", Type: catalog.String},
 	{Name: "name", Type: catalog.String},
 	{Name: "parent_id", Type: catalog.String},
-	{Name: "parent_timestamp", Type: catalog.String, Description: "RFC 3339, empty for a root branch"},
+	{Name: "parent_timestamp", Type: catalog.String, Description: "RFC 3339; empty for a root branch, and Neon may leave it empty after a restore"},
 	{Name: "parent_lsn", Type: catalog.String},
 	{Name: "current_state", Type: catalog.String, Description: "e.g. ready, init, resetting"},
 	{Name: "default", Type: catalog.Bool},
