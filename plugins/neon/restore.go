@@ -117,7 +117,9 @@ func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
 		s.log.Printf("branch %s was already restored by this step: its old state is branch %s (%s)", target.Name, kept.Name, kept.ID)
 		return s.finishLostRestore(ctx, r, target.Name, kept)
 	case state == sdk.Unknown:
-		return nil, sdk.Conflict("neon: restore branch %s: a branch named %s already exists, so it cannot keep the state from before this restore: choose another preserve_under_name", target.ID, r.preserve)
+		return nil, sdk.Conflict("neon: restore branch %s: a branch named %s already exists, so it cannot keep the state from before this restore: "+
+			"if an earlier attempt of this step made it, the restore is done (see that branch); otherwise choose another preserve_under_name, "+
+			"or leave it out to have one derived from the step, which later attempts recognise", target.ID, r.preserve)
 	}
 	before, err := s.client.ConnectionURI(ctx, s.conn(target.ID))
 	if err != nil {
