@@ -16,7 +16,7 @@ func TestWorldChangingSteps(t *testing.T) {
 		runbook string
 		want    []string
 	}{
-		{"neon-pitr", []string{"stop-api", "stop-monitor", "restore", "update-url", "start-api", "start-monitor"}},
+		{"neon-pitr", []string{"stop-api", "stop-monitor", "restore", "start-api", "start-monitor"}},
 		{"jwt-secret-rotation", []string{"set-secret", "restart-api", "restart-monitor"}},
 		{"render-region-failover", []string{"set-region", "forget-old", "apply"}},
 		{"cache-rehydrate", []string{"flush-cache", "flush-ratelimit", "rehydrate"}},

@@ -23,14 +23,18 @@ import (
 // healthy when it runs (instances > 0, not suspended) and, for the API, when
 // its DATABASE_URL reaches a database with a readable users table. Like a real
 // process, it reads its environment when it (re)starts: a changed JWT_SECRET
-// takes effect only after a restart or deploy.
+// takes effect only after a restart or deploy. It opens its database session
+// at its first request after a start and keeps it; a session the server ends
+// (as a Neon restore ends every session on the branch) is not re-established,
+// so the service answers 503 until it starts again.
 type App struct {
 	render *renderemu.Emulator
 	url    string
 	srv    *http.Server
 
-	mu     sync.Mutex
-	loaded map[string]loadedEnv
+	mu       sync.Mutex // guards loaded and sessions
+	loaded   map[string]loadedEnv
+	sessions map[string]*dbSession // by service ID
 }
 
 type loadedEnv struct {
@@ -53,11 +57,11 @@ func (w *World) App() (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("drill: start app: %w", err)
 	}
-	a := &App{render: r, url: "http://" + l.Addr().String(), loaded: map[string]loadedEnv{}}
+	a := &App{render: r, url: "http://" + l.Addr().String(), loaded: map[string]loadedEnv{}, sessions: map[string]*dbSession{}}
 	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
 	go a.srv.Serve(l)
 	w.app = a
-	w.closers = append(w.closers, a.srv.Close)
+	w.closers = append(w.closers, a.srv.Close, a.closeSessions)
 	return a, nil
 }
 
@@ -76,10 +80,15 @@ func (a *App) ContractURL(service string) string { return a.url + "/" + service 
 // AuthURL is the endpoint that accepts or rejects a bearer token.
 func (a *App) AuthURL(service string) string { return a.url + "/" + service + "/auth/check" }
 
+// generation counts a service's starts (restarts, deploys and resumes).
+func (a *App) generation(svc renderemu.Service) int {
+	return a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID)) + a.render.Resumes(svc.ID)
+}
+
 // env returns the environment the service runs with: what it read at its
 // last start (restart, deploy or resume), reloading when it has started since.
 func (a *App) env(svc renderemu.Service) map[string]string {
-	gen := a.render.Restarts(svc.ID) + len(a.render.Deploys(svc.ID)) + a.render.Resumes(svc.ID)
+	gen := a.generation(svc)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if l, ok := a.loaded[svc.ID]; ok && l.generation == gen {
@@ -136,7 +145,7 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "auth/check":
 		a.auth(w, r, env)
 	case "data":
-		a.data(w, r, env)
+		a.data(w, r, svc, env)
 	case "contract":
 		fmt.Fprintf(w, "contract=%s\n", env["FLASH_LOAN_CONTRACT_ADDRESS"])
 	default:
@@ -149,24 +158,24 @@ func (a *App) health(w http.ResponseWriter, r *http.Request, svc renderemu.Servi
 		fmt.Fprintln(w, "ok")
 		return
 	}
-	if users, ok := usersOrUnavailable(w, r, env); ok {
+	if users, ok := a.usersOrUnavailable(w, r, svc, env); ok {
 		fmt.Fprintf(w, "ok users=%d\n", users)
 	}
 }
 
 // data reports how many users the service sees through its DATABASE_URL.
-func (a *App) data(w http.ResponseWriter, r *http.Request, env map[string]string) {
-	if users, ok := usersOrUnavailable(w, r, env); ok {
+func (a *App) data(w http.ResponseWriter, r *http.Request, svc renderemu.Service, env map[string]string) {
+	if users, ok := a.usersOrUnavailable(w, r, svc, env); ok {
 		fmt.Fprintf(w, "users=%d\n", users)
 	}
 }
 
 // usersOrUnavailable counts the users the service sees through its
-// DATABASE_URL, or answers 503 and reports false when it cannot.
-func usersOrUnavailable(w http.ResponseWriter, r *http.Request, env map[string]string) (int, bool) {
+// database session, or answers 503 and reports false when it cannot.
+func (a *App) usersOrUnavailable(w http.ResponseWriter, r *http.Request, svc renderemu.Service, env map[string]string) (int, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	users, err := countUsers(ctx, env["DATABASE_URL"])
+	users, err := a.session(svc, env).countUsers(ctx)
 	if err != nil {
 		http.Error(w, "database: "+err.Error(), http.StatusServiceUnavailable)
 		return 0, false
@@ -174,21 +183,81 @@ func usersOrUnavailable(w http.ResponseWriter, r *http.Request, env map[string]s
 	return users, true
 }
 
-// countUsers reads the users table through a connection URL.
-func countUsers(ctx context.Context, url string) (int, error) {
-	if url == "" {
+// session returns the service's database session for its current start,
+// ending the one of an earlier start.
+func (a *App) session(svc renderemu.Service, env map[string]string) *dbSession {
+	gen := a.generation(svc)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if s, ok := a.sessions[svc.ID]; ok {
+		if s.generation == gen {
+			return s
+		}
+		s.close()
+	}
+	s := &dbSession{generation: gen, url: env["DATABASE_URL"]}
+	a.sessions[svc.ID] = s
+	return s
+}
+
+// closeSessions ends every service's session, when the drill ends.
+func (a *App) closeSessions() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, s := range a.sessions {
+		s.close()
+	}
+	return nil
+}
+
+// dbSession is the database session a service opened after a start; its
+// mutex serialises the queries on conn, as a connection takes one at a time.
+type dbSession struct {
+	generation int
+	url        string
+
+	mu   sync.Mutex // guards conn and lost
+	conn *pgx.Conn
+	lost bool // the server ended the session; it stays lost until the service starts again
+}
+
+// countUsers reads the users table through the session, opening it on the
+// first call; a failed connect is tried again on the next call, a session
+// that breaks is not.
+func (s *dbSession) countUsers(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.lost:
+		return 0, fmt.Errorf("the session was ended by the server and is not re-established: restart the service")
+	case s.url == "":
 		return 0, fmt.Errorf("DATABASE_URL is not set")
+	case s.conn == nil:
+		conn, err := pgx.Connect(ctx, s.url)
+		if err != nil {
+			return 0, fmt.Errorf("cannot connect")
+		}
+		s.conn = conn
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return 0, fmt.Errorf("cannot connect")
-	}
-	defer conn.Close(ctx)
 	var n int
-	if err := conn.QueryRow(ctx, "select count(*) from users").Scan(&n); err != nil {
+	if err := s.conn.QueryRow(ctx, "select count(*) from users").Scan(&n); err != nil {
+		if s.conn.IsClosed() {
+			s.lost = true
+			return 0, fmt.Errorf("the session was ended by the server")
+		}
 		return 0, fmt.Errorf("cannot read users")
 	}
 	return n, nil
+}
+
+// close ends the session.
+func (s *dbSession) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		s.conn.Close(context.Background())
+		s.conn = nil
+	}
 }
 
 func (a *App) auth(w http.ResponseWriter, r *http.Request, env map[string]string) {

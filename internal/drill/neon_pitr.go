@@ -33,6 +33,10 @@ const (
 	// The database and role of the Neon project, as its clients name them.
 	pitrDatabase = "alpha_orion"
 	pitrRole     = "alpha_orion_owner"
+
+	// pitrMigrationTable is what the incident's bad migration leaves behind:
+	// a restore of the whole branch removes it, re-inserting the rows would not.
+	pitrMigrationTable = "purge_batch_0042"
 )
 
 func init() {
@@ -121,9 +125,11 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 		svc, _ := render.ServiceByName(name)
 		instances[name] = svc.ServiceDetails.NumInstances
 	}
-	// The incident: a bad migration deletes every user but the oldest.
+	// The incident: a bad migration deletes every user but the oldest and
+	// leaves its own table behind.
 	incident := time.Now().UTC()
-	if err := execSQL(ctx, url, fmt.Sprintf("delete from users where id <= %d", seedUsers-keptUsers)); err != nil {
+	if err := execSQL(ctx, url, fmt.Sprintf("create table %s (user_id int); delete from users where id <= %d",
+		pitrMigrationTable, seedUsers-keptUsers)); err != nil {
 		return nil, err
 	}
 	restorePoint := incident.Add(-restoreLag)
@@ -142,15 +148,16 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 		RestorePoint: restorePoint,
 		Notes: []string{
 			fmt.Sprintf("Neon project %s, branch main: %d users; history holds %d of them %s before the incident and all %d %s before", p.ID, seedUsers, oldUsers, oldHistory, seedUsers, lastHealthy),
-			fmt.Sprintf("incident at %s: deleted %d users, the newest among them", incident.Format(time.RFC3339), seedUsers-keptUsers),
-			"Render: user-api-service (2 instances) and blockchain-monitor (1) running, each has read DATABASE_URL from env group production",
+			fmt.Sprintf("incident at %s: a bad migration deleted %d users, the newest among them, and created table %s", incident.Format(time.RFC3339), seedUsers-keptUsers, pitrMigrationTable),
+			"Render: user-api-service (2 instances) and blockchain-monitor (1) running, each has read DATABASE_URL (the branch's connection string) from env group production and holds a session on it",
 		},
 	}, nil
 }
 
 // verifyNeonPITR observes the end state as users would: the services
 // through Render's API and their own HTTP endpoints, the data through the
-// connection string Neon's API gives for the branch.
+// connection string Neon's API gives for the branch, which is the one the
+// services read from DATABASE_URL (Neon restores in place).
 func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 	var out []Check
 	ns, _ := w.recall("neon").(neonState)
@@ -169,7 +176,7 @@ func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 		want := fmt.Sprintf("users=%d", seedUsers)
 		out = append(out, check(name+" works on the restored data",
 			code == 200 && strings.TrimSpace(body) == want,
-			"GET %s/data: %d %s (want 200 %s: a service that was not restarted keeps the database it read at start)", name, code, strings.TrimSpace(body), want))
+			"GET %s/data: %d %s (want 200 %s; a 503 is a service that kept running through the restore, which ended its database session)", name, code, strings.TrimSpace(body), want))
 	}
 	code, body := drillGet(ctx, app.HealthURL("user-api-service"))
 	out = append(out, check("API health check passes", code == 200, "GET healthz: %d %s", code, strings.TrimSpace(body)))
@@ -191,13 +198,35 @@ func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 		URI string `json:"uri"`
 	}
 	err = api.get(ctx, "/connection_uri?database_name="+pitrDatabase+"&role_name="+pitrRole, &conn)
+	dbURL, uerr := renderGroupVar(ctx, render, "production", "DATABASE_URL")
+	out = append(out, check("restored in place: DATABASE_URL (Render API) is the branch's connection string (Neon API)",
+		err == nil && uerr == nil && conn.URI != "" && dbURL == conn.URI,
+		"the same: %t %s%s", conn.URI != "" && dbURL == conn.URI, errText(err), errText(uerr)))
 	users, newest, qerr := usersAndNewest(ctx, conn.URI)
 	out = append(out, check("the deleted users are back on the default branch", err == nil && qerr == nil && users == seedUsers,
 		"%d users through the branch's connection string (want %d) %s%s", users, seedUsers, errText(err), errText(qerr)))
+	leftover, lerr := tableExists(ctx, conn.URI, pitrMigrationTable)
+	out = append(out, check("the bad migration's table is gone", err == nil && lerr == nil && !leftover,
+		"table %s exists: %t (want false: the whole branch is back before the incident) %s", pitrMigrationTable, leftover, errText(lerr)))
 	loss := st.Incident.Sub(newest)
 	out = append(out, check("restore point within the RPO, measured from the data", qerr == nil && !newest.IsZero() && loss <= pitrRPO,
 		"the newest restored user signed up %s before the incident (RPO %s)", loss.Round(time.Second), pitrRPO))
 	return out
+}
+
+// tableExists reports whether a table is in the database behind url.
+func tableExists(ctx context.Context, url, table string) (bool, error) {
+	if url == "" {
+		return false, fmt.Errorf("no connection string")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	err = conn.QueryRow(ctx, "select to_regclass($1) is not null", table).Scan(&exists)
+	return exists, err
 }
 
 // usersAndNewest counts the users and finds the newest sign-up.

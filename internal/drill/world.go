@@ -102,7 +102,7 @@ func (w *World) Neon(ctx context.Context) (*neonemu.Emulator, error) {
 	if w.neon != nil {
 		return w.neon, nil
 	}
-	e := neonemu.New(neonemu.Options{Server: pg, NewEndpointOnRestore: true,
+	e := neonemu.New(neonemu.Options{Server: pg,
 		Now: func() time.Time { return time.Now().Add(time.Duration(w.neonSkew.Load())) }})
 	if _, err := e.Start(loopback()); err != nil {
 		return nil, fmt.Errorf("drill: start Neon emulator: %w", err)

@@ -29,6 +29,7 @@ type Branch struct {
 	RestoreStatus   string     `json:"restore_status"`
 	RestoredFrom    string     `json:"restored_from"`
 	RestoredAs      string     `json:"restored_as"`
+	LastResetAt     *time.Time `json:"last_reset_at"`
 	CreatedAt       time.Time  `json:"created_at"`
 	UpdatedAt       time.Time  `json:"updated_at"`
 }

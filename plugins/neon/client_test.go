@@ -83,12 +83,11 @@ func TestClientShapes(t *testing.T) {
 		t.Errorf("ListOperations = %d operations, %v", len(listed), err)
 	}
 	restored, err := c.GetBranch(ctx, main.ID)
-	if err != nil || restored.RestoreStatus != "restored" || restored.ParentTimestamp == nil || !restored.ParentTimestamp.Equal(at) {
-		t.Errorf("restored branch = %+v, %v", restored, err)
+	if err != nil || restored.Name != "main" || restored.LastResetAt == nil {
+		t.Errorf("restored branch = %+v, %v; want main with last_reset_at", restored, err)
 	}
-	kept, ok, err := c.BranchNamed(ctx, "kept")
-	if err != nil || !ok || kept.RestoredAs != main.ID {
-		t.Errorf("kept branch = %+v, %v, %v; want restored_as %s", kept, ok, err, main.ID)
+	if kept, ok, err := c.BranchNamed(ctx, "kept"); err != nil || !ok || kept.ID == main.ID {
+		t.Errorf("kept branch = %+v, %v, %v; want a branch of its own", kept, ok, err)
 	}
 
 	uri, err := c.ConnectionURI(ctx, ConnParams{BranchID: main.ID, DatabaseName: "neondb", RoleName: "neondb_owner", Pooled: true})

@@ -10,9 +10,11 @@
 //
 // restore_branch is destructive and not idempotent, yet safe to repeat with
 // the same idempotency key: the name that keeps the old state is derived
-// from the key, and a branch of that name that Neon marks as the old state
-// of the target (restored_as) proves the restore happened, so neither a
-// retry nor Reconcile after a crash restores twice.
+// from the key, and Neon documents that a restore saves the old state under
+// that name, so a branch of that name proves the restore happened and
+// neither a retry nor Reconcile after a crash restores twice. It relies on
+// no field Neon documents as snapshot-only or possibly empty (restored_as,
+// restored_from, restore_status, parent_timestamp).
 package neon
 
 import (
@@ -153,8 +155,10 @@ func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconcilia
 	return s.reconcileRestore(ctx)
 }
 
-// Plan says what a step would do, without calling the API.
-func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
+// Plan says what a step would do, changing nothing; for restore_branch it
+// reads the branch and its connection URI (GETs) to predict the outputs
+// later steps use.
+func (p *Plugin) Plan(ctx context.Context, req sdk.Request) (sdk.Plan, error) {
 	p.mu.RLock()
 	project := p.cfg.projectID
 	p.mu.RUnlock()
@@ -165,8 +169,9 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		if err != nil {
 			return sdk.Plan{}, err
 		}
+		outputs, name := p.predictRestore(ctx, req, r)
 		return sdk.Plan{Summary: fmt.Sprintf("would restore branch %s of project %s to %s of %s, keeping its current state as %s",
-			r.branch, project, r.pointText(), r.sourceText(), r.preserveFor(r.branch))}, nil
+			r.branch, project, r.pointText(), r.sourceText(), r.preserveFor(name)), Outputs: outputs}, nil
 	case "wait_operations":
 		return sdk.Plan{Summary: "would wait for Neon operations of project " + project + " to finish"}, nil
 	case "list_branches":

@@ -2,11 +2,8 @@ package neon
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,60 +15,61 @@ import (
 
 // TestRestoreBringsRowsBack is the DR plan's section 3.1 against real
 // PostgreSQL: rows are deleted by an incident, restore_branch takes the
-// branch back to a moment before it, and the connection URI it returns shows
-// the rows again, with the old state kept under the derived name.
+// branch back to a moment before it in place, and the same connection URI
+// shows the rows again, with the old state kept under the derived name.
 func TestRestoreBringsRowsBack(t *testing.T) {
 	t.Parallel()
-	for _, newEndpoint := range []bool{false, true} {
-		t.Run(fmt.Sprint("new_endpoint=", newEndpoint), func(t *testing.T) {
-			t.Parallel()
-			srv, db := pgtest.NewDatabase(t)
-			plugintest.ExecSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
-				"INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus')")
-			f := newFixture(t, neonemu.Options{Server: srv, NewEndpointOnRestore: newEndpoint}, neonemu.ProjectSpec{Database: db}, nil)
-			restorePoint := time.Now().UTC()
-			before, err := f.emu.ConnectionURI(f.main.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			plugintest.ExecSQL(t, before, "DELETE FROM users") // the incident
+	srv, db := pgtest.NewDatabase(t)
+	plugintest.ExecSQL(t, srv.URL(db), "CREATE TABLE users (id int PRIMARY KEY, name text)",
+		"INSERT INTO users VALUES (1, 'ada'), (2, 'grace'), (3, 'linus')")
+	f := newFixture(t, neonemu.Options{Server: srv}, neonemu.ProjectSpec{Database: db}, nil)
+	restorePoint := time.Now().UTC()
+	before, err := f.emu.ConnectionURI(f.main.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugintest.ExecSQL(t, before, "DELETE FROM users") // the incident
 
-			in := map[string]any{"branch": "main", "timestamp": restorePoint}
-			out := f.Must("restore_branch", in, "run-1/restore")
+	in := map[string]any{"branch": "main", "timestamp": restorePoint}
+	out := f.Must("restore_branch", in, "run-1/restore")
 
-			uri := out["connection_uri"].(string)
-			if got := countUsers(t, uri); got != 3 {
-				t.Errorf("after the restore the URI shows %d users, want 3", got)
-			}
-			if got, want := out["new_endpoint"], newEndpoint; got != want {
-				t.Errorf("new_endpoint = %v, want %v", got, want)
-			}
-			if got, want := out["branch_id"], f.main.ID; got != want {
-				t.Errorf("branch_id = %v, want %v", got, want)
-			}
-			if got, want := out["preserve_under_name"], preserveName("main", "run-1/restore"); got != want {
-				t.Errorf("preserve_under_name = %v, want %v", got, want)
-			}
-			kept, ok := f.emu.BranchByName(f.project.ID, out["preserve_under_name"].(string))
-			if !ok || kept.ID != out["preserved_branch_id"] {
-				t.Fatalf("preserved branch %v: found %v, id %s", out["preserve_under_name"], ok, kept.ID)
-			}
-			keptURI, err := f.emu.ConnectionURI(kept.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := countUsers(t, keptURI); got != 0 {
-				t.Errorf("the preserved branch has %d users, want 0 (the state before the restore)", got)
-			}
-			if ts, err := time.Parse(time.RFC3339Nano, out["restore_point"].(string)); err != nil || !ts.Equal(restorePoint) {
-				t.Errorf("restore_point = %v, want %v", out["restore_point"], restorePoint)
-			}
-			for _, op := range out["operations"].([]any) {
-				if st := op.(map[string]any)["status"]; st != "finished" {
-					t.Errorf("operation %v: status %v, want finished", op, st)
-				}
-			}
-		})
+	uri := out["connection_uri"].(string)
+	if uri != before {
+		t.Errorf("connection_uri changed across the restore: %s, want %s", uri, before)
+	}
+	if got := countUsers(t, uri); got != 3 {
+		t.Errorf("after the restore the URI shows %d users, want 3", got)
+	}
+	if got := out["new_endpoint"]; got != false {
+		t.Errorf("new_endpoint = %v, want false (a restore keeps the connection string)", got)
+	}
+	if got, want := out["branch_id"], f.main.ID; got != want {
+		t.Errorf("branch_id = %v, want %v", got, want)
+	}
+	if got, want := out["preserve_under_name"], preserveName("main", "run-1/restore"); got != want {
+		t.Errorf("preserve_under_name = %v, want %v", got, want)
+	}
+	kept, ok := f.emu.BranchByName(f.project.ID, out["preserve_under_name"].(string))
+	if !ok || kept.ID != out["preserved_branch_id"] {
+		t.Fatalf("preserved branch %v: found %v, id %s", out["preserve_under_name"], ok, kept.ID)
+	}
+	keptURI, err := f.emu.ConnectionURI(kept.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := countUsers(t, keptURI); got != 0 {
+		t.Errorf("the preserved branch has %d users, want 0 (the state before the restore)", got)
+	}
+	if ts, err := time.Parse(time.RFC3339Nano, out["restore_point"].(string)); err != nil || !ts.Equal(restorePoint) {
+		t.Errorf("restore_point = %v, want %v", out["restore_point"], restorePoint)
+	}
+	if at, _ := out["restored_at"].(time.Time); at.Before(restorePoint) {
+		t.Errorf("restored_at = %v, want after the restore point %v", out["restored_at"], restorePoint)
+	}
+	for _, op := range out["operations"].([]any) {
+		if st := op.(map[string]any)["status"]; st != "finished" {
+			t.Errorf("operation %v: status %v, want finished", op, st)
+		}
 	}
 }
 
@@ -109,8 +107,8 @@ func TestRestoreIsNotRepeated(t *testing.T) {
 			t.Errorf("Reconcile output %s = %v, want %v", k, rec.Outputs[k], first[k])
 		}
 	}
-	if rec.Outputs["new_endpoint"] != true {
-		t.Errorf("Reconcile new_endpoint = %v, want true (unknown after a crash)", rec.Outputs["new_endpoint"])
+	if rec.Outputs["new_endpoint"] != false {
+		t.Errorf("Reconcile new_endpoint = %v, want false (a restore keeps the connection string)", rec.Outputs["new_endpoint"])
 	}
 	if got, want := len(f.emu.Branches(f.project.ID)), branches; got != want {
 		t.Errorf("%d branches after the repeats, want %d: the branch was restored twice", got, want)
@@ -136,52 +134,147 @@ func TestRestoreFromAnotherBranch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	heads := len(f.emu.Snapshots(backup.ID))
 	in := map[string]any{"branch": f.main.ID, "source_branch": "backup", "preserve_under_name": "main_old"}
 	out := f.Must("restore_branch", in, "from-backup")
-	if out["preserve_under_name"] != "main_old" || out["restore_point"] == "" {
-		t.Errorf("outputs = %v", out)
+	if out["preserve_under_name"] != "main_old" || out["restore_point"] != "head of branch backup" {
+		t.Errorf("outputs = %v; want preserve_under_name main_old, restore_point head of branch backup", out)
 	}
-	b, _ := f.emu.Branch(f.main.ID)
-	fromBackup := false
-	for _, snap := range f.emu.Snapshots(backup.ID) {
-		fromBackup = fromBackup || snap.ID == b.RestoredFrom
+	if got := len(f.emu.Snapshots(backup.ID)); got != heads+1 {
+		t.Errorf("backup's history has %d points after the restore, want %d (its head, restored from)", got, heads+1)
 	}
-	if b.RestoreStatus != "restored" || !fromBackup {
-		t.Errorf("main after the restore: %+v; want restored from a point of backup", b)
-	}
-	if rec, err := f.Reconcile("restore_branch", in, "from-backup"); err != nil || rec.State != sdk.Applied {
-		t.Errorf("Reconcile = %v, %v; want applied", rec.State, err)
+	if rec, err := f.Reconcile("restore_branch", in, "from-backup"); err != nil || rec.State != sdk.Unknown {
+		t.Errorf("Reconcile = %v, %v; want unknown (a name the step gives may be older than the run)", rec.State, err)
 	}
 }
 
-// TestRestoreAnswerLost: Neon applies the restore but the answer is lost
-// (a 502 from a proxy on the way back); the retry finds the restore done
-// instead of restoring a second time.
+// lostRestore is a fault that lets the restore take effect and loses its
+// answer, as when a gateway times out on a request Neon did handle.
+var lostRestore = neonemu.Fault{Method: http.MethodPost, PathContains: "/restore", Status: http.StatusBadGateway, AfterEffect: true}
+
+// TestRestoreAnswerLost: Neon applies the restore but the answer is lost;
+// the retry finds the branch that keeps the old state and finishes the
+// restore instead of restoring a second time, whether the step names that
+// branch or the name is derived from its key.
 func TestRestoreAnswerLost(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
-	var lost atomic.Bool
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/restore") && lost.CompareAndSwap(false, true) {
-			f.emu.ServeHTTP(httptest.NewRecorder(), r) // applied, answer dropped
-			http.Error(w, "upstream connect error", http.StatusBadGateway)
-			return
+	tests := []struct {
+		name     string
+		preserve string
+	}{
+		{"derived name", ""},
+		{"given name", "main_old"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+			f.emu.InjectFault(lostRestore)
+			branches := len(f.emu.Branches(f.project.ID))
+			in := map[string]any{"branch": "main", "timestamp": time.Now().UTC()}
+			if tc.preserve != "" {
+				in["preserve_under_name"] = tc.preserve
+			}
+			r := f.Exec("restore_branch", in, "lost")
+			if r.Err != nil {
+				t.Fatalf("restore: %v\n%s", r.Err, strings.Join(r.Lines, "\n"))
+			}
+			if got, want := len(f.emu.Branches(f.project.ID)), branches+1; got != want {
+				t.Errorf("%d branches, want %d: one kept state, one restore", got, want)
+			}
+			if got := restorePosts(f.emu); got != 1 {
+				t.Errorf("%d restore requests, want 1: the retry must not restore again", got)
+			}
+			if log := strings.Join(r.Lines, "\n"); !strings.Contains(log, "502") || !strings.Contains(log, "answer was lost") {
+				t.Errorf("the log does not tell the story:\n%s", log)
+			}
+			ops, _ := r.Out["operations"].([]any)
+			if len(ops) == 0 {
+				t.Errorf("operations = %v, want the restore's, found among the project's", r.Out["operations"])
+			}
+			for _, op := range ops {
+				if st := op.(map[string]any)["status"]; st != "finished" {
+					t.Errorf("operation %v: status %v, want finished (waited for)", op, st)
+				}
+			}
+		})
+	}
+}
+
+// TestReconcileAfterCrash: the restore takes effect, its answer is lost and
+// the step gives up (as when the runner dies); Reconcile then finds the
+// restore by the derived name and gives its outputs, and running the step
+// again does not restore twice. With a name the step gives, Reconcile
+// cannot tell the branch from one older than the run and answers unknown.
+func TestReconcileAfterCrash(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		preserve string
+		want     sdk.State
+	}{
+		{"derived name", "", sdk.Applied},
+		{"given name", "main_old", sdk.Unknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
+			at := time.Now().UTC()
+			in := map[string]any{"branch": "main", "timestamp": at}
+			if tc.preserve != "" {
+				in["preserve_under_name"] = tc.preserve
+			}
+			f.emu.InjectFault(lostRestore)
+			crashing := f.Manager(map[string]any{"retries": 0})
+			_, err := crashing.Execute(context.Background(), Name, sdk.Request{RunID: "run-1", StepID: "restore", Action: "restore_branch",
+				Inputs: in, IdempotencyKey: "crash", Attempt: 1}, nil)
+			if err == nil {
+				t.Fatal("the step with its answer lost and no retries succeeded")
+			}
+			branches, posts := len(f.emu.Branches(f.project.ID)), restorePosts(f.emu)
+
+			rec, err := f.Reconcile("restore_branch", in, "crash")
+			if err != nil || rec.State != tc.want {
+				t.Fatalf("Reconcile = %v, %v; want %v", rec.State, err, tc.want)
+			}
+			if tc.want != sdk.Applied {
+				return
+			}
+			kept, ok := f.emu.BranchByName(f.project.ID, preserveName("main", "crash"))
+			if !ok {
+				t.Fatal("no branch keeps the state from before the restore")
+			}
+			want := map[string]any{"branch_id": f.main.ID, "preserved_branch_id": kept.ID, "new_endpoint": false,
+				"restore_point": at.Format(time.RFC3339Nano)}
+			for k, v := range want {
+				if rec.Outputs[k] != v {
+					t.Errorf("Reconcile output %s = %v, want %v", k, rec.Outputs[k], v)
+				}
+			}
+			again := f.Exec("restore_branch", in, "crash")
+			if again.Err != nil || !strings.Contains(strings.Join(again.Lines, "\n"), "already restored") {
+				t.Errorf("running the step again: %v\n%s", again.Err, strings.Join(again.Lines, "\n"))
+			}
+			if got := len(f.emu.Branches(f.project.ID)); got != branches {
+				t.Errorf("%d branches after Reconcile and a rerun, want %d", got, branches)
+			}
+			if got := restorePosts(f.emu); got != posts {
+				t.Errorf("%d restore requests after Reconcile and a rerun, want %d", got, posts)
+			}
+		})
+	}
+}
+
+// restorePosts counts the restore requests the emulator received.
+func restorePosts(e *neonemu.Emulator) int {
+	n := 0
+	for _, r := range e.Requests() {
+		if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/restore") {
+			n++
 		}
-		f.emu.ServeHTTP(w, r)
-	}))
-	defer proxy.Close()
-	f.Mgr = f.Manager(map[string]any{"base_url": proxy.URL + neonemu.BasePath})
-	branches := len(f.emu.Branches(f.project.ID))
-	r := f.Exec("restore_branch", map[string]any{"branch": "main", "timestamp": time.Now().UTC()}, "lost")
-	if r.Err != nil {
-		t.Fatalf("restore: %v\n%s", r.Err, strings.Join(r.Lines, "\n"))
 	}
-	if got, want := len(f.emu.Branches(f.project.ID)), branches+1; got != want {
-		t.Errorf("%d branches, want %d: one kept state, one restore", got, want)
-	}
-	if log := strings.Join(r.Lines, "\n"); !strings.Contains(log, "502") || !strings.Contains(log, "answer was lost") {
-		t.Errorf("the log does not tell the story:\n%s", log)
-	}
+	return n
 }
 
 // TestRestoreWaitsOutLockedBranch: while the restore of another step still
@@ -384,14 +477,16 @@ func TestReadActions(t *testing.T) {
 	}
 }
 
-// TestPlanSaysWhatWouldHappen checks the dry-run summaries, which call no API.
+// TestPlanSaysWhatWouldHappen checks the dry-run summary, and that the
+// plan predicts the outputs later steps use from reads alone: the branch
+// keeps its ID and connection URI through a restore. When the API cannot be
+// read, the plan still has its summary.
 func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, neonemu.Options{}, neonemu.ProjectSpec{}, nil)
-	before := len(f.emu.Requests())
 	at := time.Date(2024, 5, 20, 10, 0, 0, 0, time.UTC)
-	plan, err := f.Mgr.Plan(context.Background(), Name, sdk.Request{Action: "restore_branch", IdempotencyKey: "k",
-		Inputs: map[string]any{"branch": "main", "timestamp": at}})
+	req := sdk.Request{Action: "restore_branch", IdempotencyKey: "k", Inputs: map[string]any{"branch": "main", "timestamp": at}}
+	plan, err := f.Mgr.Plan(context.Background(), Name, req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,8 +495,25 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 			t.Errorf("plan %q does not mention %q", plan.Summary, w)
 		}
 	}
-	if got := len(f.emu.Requests()); got != before {
-		t.Errorf("Plan made %d API calls, want none", got-before)
+	uri, _ := f.emu.ConnectionURI(f.main.ID)
+	want := map[string]any{"branch_id": f.main.ID, "connection_uri": uri, "new_endpoint": false,
+		"restore_point": "2024-05-20T10:00:00Z", "preserve_under_name": preserveName("main", "k")}
+	for k, v := range want {
+		if plan.Outputs[k] != v {
+			t.Errorf("predicted %s = %v, want %v", k, plan.Outputs[k], v)
+		}
+	}
+	for _, r := range f.emu.Requests() {
+		if r.Method != http.MethodGet {
+			t.Errorf("Plan sent %s %s, want reads only", r.Method, r.Path)
+		}
+	}
+
+	unreadable := f.Manager(map[string]any{"retries": 0})
+	f.emu.FailNext(1, http.StatusServiceUnavailable)
+	plan, err = unreadable.Plan(context.Background(), Name, req)
+	if err != nil || plan.Outputs != nil || !strings.Contains(plan.Summary, "restore branch main") {
+		t.Errorf("plan with the API unreadable = %+v, %v; want a summary and no outputs", plan, err)
 	}
 }
 

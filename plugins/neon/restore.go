@@ -20,6 +20,7 @@ type restoreReq struct {
 	at       *time.Time // the restore point, or
 	lsn      string     // the restore point as an LSN; neither means the source's head
 	preserve string     // preserve_under_name as given; "" means derived from the key
+	derived  bool       // preserve is derived from the key: only this step creates that name
 	key      string     // what the derived name is made from
 	wait     bool
 	timeout  time.Duration
@@ -44,6 +45,7 @@ func restoreParams(req sdk.Request) (restoreReq, error) {
 	case r.at == nil && r.lsn == "" && (r.source == "" || r.source == r.branch):
 		return r, sdk.BadInput("neon: restore_branch: give timestamp or lsn (restoring a branch from its own history needs a point in it)")
 	}
+	r.derived = r.preserve == ""
 	r.key = req.IdempotencyKey
 	if r.key == "" {
 		r.key = req.RunID + "/" + req.StepID
@@ -62,7 +64,7 @@ func (r restoreReq) preserveFor(targetName string) string {
 
 // preserveName derives the name that keeps a branch's old state from the
 // step's idempotency key, so every attempt of the step, and Reconcile after
-// a crash, names (and finds) the same branch.
+// a crash, names (and finds) the same branch, and no other step creates it.
 func preserveName(branch, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return branch + "_before_restore_" + hex.EncodeToString(sum[:4])
@@ -87,22 +89,6 @@ func (r restoreReq) sourceText() string {
 	return "branch " + r.source
 }
 
-// matches reports whether a restored branch's parent point is r's restore
-// point (Neon may round a timestamp, hence the second of slack).
-func (r restoreReq) matches(b Branch) bool {
-	switch {
-	case r.at != nil:
-		if b.ParentTimestamp == nil {
-			return false
-		}
-		d := b.ParentTimestamp.Sub(*r.at)
-		return d < time.Second && d > -time.Second
-	case r.lsn != "":
-		return strings.EqualFold(b.ParentLSN, r.lsn)
-	}
-	return true
-}
-
 // restoreBranch runs restore_branch.
 func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
 	r, err := restoreParams(s.req)
@@ -123,19 +109,17 @@ func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
 	if r.at == nil && r.lsn == "" && source.ID == target.ID {
 		return nil, sdk.BadInput("neon: restore_branch: give timestamp or lsn (restoring a branch from its own history needs a point in it)")
 	}
-	state, kept, err := s.restoreState(ctx, target.ID, r)
+	state, kept, err := s.restoreState(ctx, r, false)
 	switch {
 	case err != nil:
 		return nil, err
 	case state == sdk.Applied:
 		s.log.Printf("branch %s was already restored by this step: its old state is branch %s (%s)", target.Name, kept.Name, kept.ID)
-		ops, err := s.branchOperationsSince(ctx, target.ID, kept.CreatedAt)
-		if err != nil {
-			return nil, err
-		}
-		return s.finishRestore(ctx, r, target.ID, "", ops)
+		return s.finishLostRestore(ctx, r, target.Name, kept)
 	case state == sdk.Unknown:
-		return nil, sdk.Conflict("neon: restore branch %s: a branch named %s already exists and does not hold the state from before this restore: choose another preserve_under_name", target.ID, r.preserve)
+		return nil, sdk.Conflict("neon: restore branch %s: a branch named %s already exists, so it cannot keep the state from before this restore: "+
+			"if an earlier attempt of this step made it, the restore is done (see that branch); otherwise choose another preserve_under_name, "+
+			"or leave it out to have one derived from the step, which later attempts recognise", target.ID, r.preserve)
 	}
 	before, err := s.client.ConnectionURI(ctx, s.conn(target.ID))
 	if err != nil {
@@ -147,68 +131,117 @@ func (s *session) restoreBranch(ctx context.Context) (map[string]any, error) {
 	}
 	s.log.Printf("restoring branch %s (%s) to %s of %s; its current state is kept as branch %s",
 		target.Name, target.ID, r.pointText(), r.sourceText(), r.preserve)
-	ops, err := s.postRestore(ctx, target.ID, r, body)
-	if err != nil {
+	restored, ops, lost, err := s.postRestore(ctx, target, r, body)
+	switch {
+	case err != nil:
 		return nil, err
+	case lost != nil:
+		return s.finishLostRestore(ctx, r, target.Name, *lost)
 	}
-	return s.finishRestore(ctx, r, target.ID, before, ops)
+	id := restored.ID
+	if id == "" {
+		id = target.ID
+	}
+	return s.finishRestore(ctx, r, id, before, ops)
 }
 
-// postRestore sends the restore, retrying transient failures; before each
-// retry it checks whether the previous attempt took effect after all (an
-// answer lost on the way), so the branch is never restored twice.
-func (s *session) postRestore(ctx context.Context, targetID string, r restoreReq, body RestoreRequest) ([]Operation, error) {
+// postRestore sends the restore, retrying transient failures. Before each
+// retry it checks whether the previous attempt took effect after all (the
+// request arrived, the answer was lost): then it returns the branch that
+// keeps the old state as lost, and the branch is never restored twice.
+func (s *session) postRestore(ctx context.Context, target Branch, r restoreReq, body RestoreRequest) (Branch, []Operation, *Branch, error) {
+	var restored Branch
 	var ops []Operation
+	var lost *Branch
 	first := true
 	err := s.client.api.Retry(ctx, func(ctx context.Context) (bool, error) {
 		if !first {
-			state, kept, err := s.restoreState(ctx, targetID, r)
+			// The name was absent before the first attempt: if it exists
+			// now, an earlier attempt created it.
+			state, kept, err := s.restoreState(ctx, r, true)
 			if err != nil {
 				return sdk.KindOf(err) == sdk.KindRetryable, err
 			}
 			if state == sdk.Applied {
-				s.log.Printf("the restore took effect although its answer was lost: the old state is branch %s", kept.ID)
-				ops, err = s.branchOperationsSince(ctx, targetID, kept.CreatedAt)
-				return false, err
+				s.log.Printf("the restore of branch %s took effect although its answer was lost: the old state is branch %s (%s)", target.Name, kept.Name, kept.ID)
+				lost = &kept
+				return false, nil
 			}
 		}
 		first = false
 		var again bool
 		var err error
-		_, ops, again, err = s.client.RestoreBranch(ctx, targetID, body)
+		restored, ops, again, err = s.client.RestoreBranch(ctx, target.ID, body)
 		return again, err
 	})
-	return ops, err
+	return restored, ops, lost, err
 }
 
-// restoreState tells whether the restore r of target already happened: a
-// branch named r.preserve that Neon marks as the target's old state
-// (restored_as, or the target's parent after the restore) proves it. A
-// branch of that name that is something else answers Unknown.
-func (s *session) restoreState(ctx context.Context, targetID string, r restoreReq) (sdk.State, Branch, error) {
+// restoreState tells whether this step's restore already happened, from
+// what Neon documents alone: a restore saves the branch's previous state
+// to a branch named preserve_under_name (docs/providers.md). A derived name
+// comes from the step's idempotency key, so a branch of that name proves
+// the restore; a name the step gives may be older than the run, so it
+// proves the restore only when the step saw it absent before sending
+// (absentBefore), and is Unknown otherwise.
+func (s *session) restoreState(ctx context.Context, r restoreReq, absentBefore bool) (sdk.State, Branch, error) {
 	kept, ok, err := s.client.BranchNamed(ctx, r.preserve)
-	if err != nil || !ok {
-		return sdk.NotApplied, Branch{}, err
-	}
-	target, err := s.client.GetBranch(ctx, targetID)
-	if err != nil {
-		return sdk.Unknown, Branch{}, err
-	}
-	isParent := target.ParentID == kept.ID
 	switch {
-	case kept.RestoredAs != target.ID && !isParent:
-		return sdk.Unknown, kept, nil
-	case isParent && !r.matches(target):
-		return sdk.Unknown, kept, nil // the name was reused for a restore to another point
+	case err != nil || !ok:
+		return sdk.NotApplied, Branch{}, err
+	case kept.Name != r.preserve:
+		return sdk.NotApplied, Branch{}, nil // an ID that happens to equal the name
+	case r.derived || absentBefore:
+		return sdk.Applied, kept, nil
 	}
-	return sdk.Applied, kept, nil
+	return sdk.Unknown, kept, nil
+}
+
+// finishLostRestore finishes a restore whose answer was lost (or that an
+// earlier attempt or run made): the branch is found again by its name,
+// which a restore keeps, and the restore's operations among the project's.
+// The connection URI from before is unknown.
+func (s *session) finishLostRestore(ctx context.Context, r restoreReq, targetName string, kept Branch) (map[string]any, error) {
+	target, err := s.client.FindBranch(ctx, targetName)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := s.restoreOperations(ctx, target, kept.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.finishRestore(ctx, r, target.ID, "", ops)
+}
+
+// restoreOperations finds the operations of a restore whose answer was
+// lost: the restored or preserved branch's operations that are unfinished,
+// or that were created since the branch's last_reset_at (with a minute of
+// slack for clocks) when Neon gives it; oldest first.
+func (s *session) restoreOperations(ctx context.Context, target Branch, keptID string) ([]Operation, error) {
+	all, err := s.client.ListOperations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Operation
+	for i := len(all) - 1; i >= 0; i-- {
+		op := all[i]
+		if op.BranchID != target.ID && op.BranchID != keptID {
+			continue
+		}
+		since := target.LastResetAt != nil && !op.CreatedAt.Before(target.LastResetAt.Add(-time.Minute))
+		if !terminal(op.Status) || since {
+			out = append(out, op)
+		}
+	}
+	return out, nil
 }
 
 // finishRestore waits for the restore's operations (when asked) and
 // gathers the outputs. before is the connection URI from before the
-// restore, "" when unknown (then new_endpoint is reported true, so a
-// guarded step that hands clients the URI runs: giving them the same URI
-// again is harmless, missing a change is not).
+// restore, "" when unknown: then new_endpoint is false, as Neon documents
+// that a restore keeps the branch's connection string (docs/providers.md);
+// when before is known the two are compared, and a change is reported
+// loudly.
 func (s *session) finishRestore(ctx context.Context, r restoreReq, targetID, before string, ops []Operation) (map[string]any, error) {
 	if r.wait && len(ops) > 0 {
 		var err error
@@ -220,28 +253,21 @@ func (s *session) finishRestore(ctx context.Context, r restoreReq, targetID, bef
 	if err != nil {
 		return nil, err
 	}
-	kept, ok, err := s.client.BranchNamed(ctx, r.preserve)
+	kept, _, err := s.client.BranchNamed(ctx, r.preserve)
 	if err != nil {
 		return nil, err
 	}
 	restoredAt := target.UpdatedAt
-	if ok {
-		restoredAt = kept.CreatedAt
+	if target.LastResetAt != nil {
+		restoredAt = *target.LastResetAt
 	}
 	after, err := s.client.ConnectionURI(ctx, s.conn(targetID))
 	if err != nil {
 		return nil, err
 	}
-	newEndpoint := before == "" || endpointOf(before) != endpointOf(after)
-	if newEndpoint && before != "" {
+	newEndpoint := before != "" && endpointOf(before) != endpointOf(after)
+	if newEndpoint {
 		s.log.Warnf("branch %s is now served by %s: clients need the new connection URI", target.Name, hostOf(after))
-	}
-	point := target.ParentLSN
-	if target.ParentTimestamp != nil {
-		point = target.ParentTimestamp.UTC().Format(time.RFC3339Nano)
-	}
-	if r.lsn != "" {
-		point = r.lsn
 	}
 	return map[string]any{
 		"branch_id":           target.ID,
@@ -249,16 +275,60 @@ func (s *session) finishRestore(ctx context.Context, r restoreReq, targetID, bef
 		"host":                hostOf(after),
 		"new_endpoint":        newEndpoint,
 		"restored_at":         restoredAt.UTC(),
-		"restore_point":       point,
+		"restore_point":       r.restorePoint(target),
 		"preserve_under_name": r.preserve,
 		"preserved_branch_id": kept.ID,
 		"operations":          opList(ops),
 	}, nil
 }
 
+// restorePoint is the restore_point output: the timestamp or LSN the step
+// asked for; for the head of another branch, the parent_lsn Neon gives
+// once the restore's operations finished, else "head of branch NAME".
+func (r restoreReq) restorePoint(restored Branch) string {
+	switch {
+	case r.at != nil:
+		return r.at.Format(time.RFC3339Nano)
+	case r.lsn != "":
+		return r.lsn
+	case restored.ParentLSN != "":
+		return restored.ParentLSN
+	}
+	return "head of " + r.sourceText()
+}
+
+// predictRestore reads (GETs only) what a restore_branch step's outputs
+// will be: Neon restores in place, so the branch keeps its ID and its
+// connection URI (docs/providers.md). When the API cannot be read there
+// are no outputs and the name is the step's branch reference. It also
+// returns the branch's name, which the derived preserve_under_name uses.
+func (p *Plugin) predictRestore(ctx context.Context, req sdk.Request, r restoreReq) (map[string]any, string) {
+	s, err := p.session(req, nil)
+	if err != nil {
+		return nil, r.branch
+	}
+	target, err := s.client.FindBranch(ctx, r.branch)
+	if err != nil {
+		return nil, r.branch
+	}
+	uri, err := s.client.ConnectionURI(ctx, s.conn(target.ID))
+	if err != nil {
+		return nil, target.Name
+	}
+	return map[string]any{
+		"branch_id":           target.ID,
+		"connection_uri":      uri,
+		"host":                hostOf(uri),
+		"new_endpoint":        false,
+		"restore_point":       r.restorePoint(Branch{}),
+		"preserve_under_name": r.preserveFor(target.Name),
+	}, target.Name
+}
+
 // reconcileRestore answers Reconcile for restore_branch: Applied (after
 // waiting for the restore's operations, as the step would have) when the
-// branch that keeps the old state exists and belongs to this restore.
+// branch that keeps the old state exists under the name derived from this
+// step's key; Unknown for a name the step gives that exists already.
 func (s *session) reconcileRestore(ctx context.Context) (sdk.Reconciliation, error) {
 	r, err := restoreParams(s.req)
 	if err != nil {
@@ -272,35 +342,15 @@ func (s *session) reconcileRestore(ctx context.Context) (sdk.Reconciliation, err
 		return sdk.Reconciliation{}, err
 	}
 	r.preserve = r.preserveFor(target.Name)
-	state, kept, err := s.restoreState(ctx, target.ID, r)
+	state, kept, err := s.restoreState(ctx, r, false)
 	if err != nil || state != sdk.Applied {
 		return sdk.Reconciliation{State: state}, err
 	}
-	ops, err := s.branchOperationsSince(ctx, target.ID, kept.CreatedAt)
-	if err != nil {
-		return sdk.Reconciliation{}, err
-	}
-	out, err := s.finishRestore(ctx, r, target.ID, "", ops)
+	out, err := s.finishLostRestore(ctx, r, target.Name, kept)
 	if err != nil {
 		return sdk.Reconciliation{}, err
 	}
 	return sdk.Reconciliation{State: sdk.Applied, Outputs: out}, nil
-}
-
-// branchOperationsSince returns a branch's operations created since t (a
-// minute of slack for clocks), oldest first.
-func (s *session) branchOperationsSince(ctx context.Context, branchID string, t time.Time) ([]Operation, error) {
-	all, err := s.client.ListOperations(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []Operation
-	for i := len(all) - 1; i >= 0; i-- {
-		if op := all[i]; op.BranchID == branchID && !op.CreatedAt.Before(t.Add(-time.Minute)) {
-			out = append(out, op)
-		}
-	}
-	return out, nil
 }
 
 // waitOps polls operations until each is final, for at most timeout. It

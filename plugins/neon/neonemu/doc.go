@@ -8,8 +8,11 @@
 // database with CREATE DATABASE … TEMPLATE and labels the copy with the time
 // and WAL LSN. A restore to a timestamp or LSN rebuilds the branch from the
 // newest snapshot at or before it, so the granularity of point-in-time
-// restore is the snapshots taken. The old state is kept as a new branch named
-// preserve_under_name, which becomes the restored branch's parent, as in Neon.
+// restore is the snapshots taken. As at Neon, a restore is in place: the
+// branch keeps its ID, name, compute endpoint and connection URI, and the
+// sessions on it are ended; the old state is kept as a branch named
+// preserve_under_name, without a compute, which becomes the restored
+// branch's parent unless the restored branch is a root.
 //
 // Without a server the emulator still answers every call, but branches hold
 // no data and connection URIs point at made-up Neon hosts.

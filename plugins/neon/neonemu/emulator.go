@@ -23,9 +23,6 @@ type Options struct {
 	APIKey string
 	// Server holds the branches' data; nil means branches have no data.
 	Server *pgserver.Server
-	// NewEndpointOnRestore makes a restore move the branch to a new endpoint, so
-	// its connection URI changes (see SetNewEndpointOnRestore).
-	NewEndpointOnRestore bool
 	// PollsPerStep is how many GETs of an operation move it one status further; 0 means 1.
 	PollsPerStep int
 	// HistoryRetention bounds how far back restores may go; 0 means 7 days.
@@ -52,16 +49,15 @@ type Emulator struct {
 	tag  string      // makes database names unique among emulators sharing a server
 	kit  *emukit.Kit // the request pipeline, faults, request log and server
 
-	mu          sync.Mutex
-	projects    []*project
-	branches    map[string]*branch
-	ops         map[string]*operation
-	opList      []*operation // ops in creation order
-	fakeLSN     uint64       // LSNs handed out when there is no server
-	failOps     int
-	newEndpoint bool
-	owned       map[string]bool // databases the emulator created
-	seq         int
+	mu       sync.Mutex
+	projects []*project
+	branches map[string]*branch
+	ops      map[string]*operation
+	opList   []*operation // ops in creation order
+	fakeLSN  uint64       // LSNs handed out when there is no server
+	failOps  int
+	owned    map[string]bool // databases the emulator created
+	seq      int
 
 	pgMu sync.Mutex // serialises data work on the server
 
@@ -111,14 +107,13 @@ func New(opts Options) *Emulator {
 		opts.Now = time.Now
 	}
 	e := &Emulator{
-		opts:        opts,
-		pg:          opts.Server,
-		tag:         token(6),
-		branches:    map[string]*branch{},
-		ops:         map[string]*operation{},
-		owned:       map[string]bool{},
-		newEndpoint: opts.NewEndpointOnRestore,
-		stop:        make(chan struct{}),
+		opts:     opts,
+		pg:       opts.Server,
+		tag:      token(6),
+		branches: map[string]*branch{},
+		ops:      map[string]*operation{},
+		owned:    map[string]bool{},
+		stop:     make(chan struct{}),
 	}
 	e.kit = emukit.New(emukit.Options{
 		Name:         "neonemu",

@@ -318,44 +318,118 @@ func TestRestoreOperationsProgress(t *testing.T) {
 	})
 }
 
+// TestRestoreBranchTree: how a restore to a branch's own history rearranges
+// the branches, as Neon documents it: a root branch and its backup are both
+// roots; a non-root branch gets its backup as parent; children move to the
+// backup; the restored branch keeps its ID, name and default flag; the
+// snapshot-only fields stay empty.
 func TestRestoreBranchTree(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, neonemu.Options{}, neonemu.ProjectSpec{})
-	ctx := context.Background()
-	child, err := e.emu.CreateBranch(ctx, e.project.ID, "dev", e.main.ID)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name       string
+		target     string                                                // "main" (root) or "dev" (main's child)
+		wantParent func(main, dev, kept neonemu.Branch) (string, string) // the parents of the target and of the preserved branch
+	}{
+		{"root", "main", func(main, dev, kept neonemu.Branch) (string, string) { return "", "" }},
+		{"child", "dev", func(main, dev, kept neonemu.Branch) (string, string) { return kept.ID, main.ID }},
 	}
-	snap, err := e.emu.Snapshot(ctx, e.main.ID)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, neonemu.Options{}, neonemu.ProjectSpec{})
+			ctx := context.Background()
+			dev, err := e.emu.CreateBranch(ctx, e.project.ID, "dev", e.main.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grandchild, err := e.emu.CreateBranch(ctx, e.project.ID, "dev-child", dev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			target := map[string]neonemu.Branch{"main": e.main, "dev": dev}[tc.target]
+			snap, err := e.emu.Snapshot(ctx, target.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, body := e.call(t, "POST", "/projects/"+e.project.ID+"/branches/"+target.ID+"/restore",
+				map[string]any{"source_branch_id": target.ID, "source_lsn": snap.LSN, "preserve_under_name": "old"})
+			if status != http.StatusOK {
+				t.Fatalf("restore = %d %v", status, body)
+			}
+			if b := obj(t, body, "branch"); b["id"] != target.ID || b["name"] != target.Name || b["last_reset_at"] == nil {
+				t.Errorf("the answer's branch = %v; want %s (%s) with last_reset_at", b, target.ID, target.Name)
+			}
+			for _, k := range []string{"restore_status", "restored_from", "restored_as", "parent_timestamp"} {
+				if v, ok := obj(t, body, "branch")[k]; ok {
+					t.Errorf("the answer's branch has %s = %v; Neon documents it for snapshot restores only, or as possibly empty", k, v)
+				}
+			}
+			kept, ok := e.emu.BranchByName(e.project.ID, "old")
+			if !ok {
+				t.Fatal("no preserved branch named old")
+			}
+			main, _ := e.emu.Branch(e.main.ID)
+			dev, _ = e.emu.Branch(dev.ID)
+			restored, _ := e.emu.Branch(target.ID)
+			wantTarget, wantKept := tc.wantParent(main, dev, kept)
+			movedChild := map[string]string{"main": dev.ID, "dev": grandchild.ID}[tc.target]
+			moved, _ := e.emu.Branch(movedChild)
+			checks := []struct{ what, got, want string }{
+				{"restored branch's parent", restored.ParentID, wantTarget},
+				{"preserved branch's parent", kept.ParentID, wantKept},
+				{"the child's parent (moved to the preserved branch)", moved.ParentID, kept.ID},
+				{"restored_as of the preserved branch", kept.RestoredAs, ""},
+			}
+			for _, c := range checks {
+				if c.got != c.want {
+					t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+				}
+			}
+			if !main.Default || kept.Default {
+				t.Errorf("default: main %v, preserved %v; want main only", main.Default, kept.Default)
+			}
+		})
+	}
+}
+
+// TestRestoreInPlace: the restored branch keeps its compute endpoint and
+// connection string; the preserved branch has no compute, so Neon gives no
+// connection string for it.
+func TestRestoreInPlace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, neonemu.Options{}, neonemu.ProjectSpec{})
+	uri := func(branchID string) (int, map[string]any) {
+		return e.call(t, "GET", "/projects/"+e.project.ID+"/connection_uri?database_name=neondb&role_name=neondb_owner&branch_id="+branchID, nil)
+	}
+	status, before := uri(e.main.ID)
+	if status != http.StatusOK {
+		t.Fatalf("connection_uri before = %d %v", status, before)
+	}
+	endpoint, _ := e.emu.EndpointID(e.main.ID)
+	snap, err := e.emu.Snapshot(context.Background(), e.main.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	status, body := e.call(t, "POST", "/projects/"+e.project.ID+"/branches/"+e.main.ID+"/restore",
-		map[string]any{"source_branch_id": e.main.ID, "source_lsn": snap.LSN, "preserve_under_name": "main_old"})
+		map[string]any{"source_branch_id": e.main.ID, "source_lsn": snap.LSN, "preserve_under_name": "old"})
 	if status != http.StatusOK {
 		t.Fatalf("restore = %d %v", status, body)
 	}
-	old, ok := e.emu.BranchByName(e.project.ID, "main_old")
-	if !ok {
-		t.Fatal("no preserved branch main_old")
-	}
-	main, _ := e.emu.Branch(e.main.ID)
-	dev, _ := e.emu.Branch(child.ID)
-	checks := []struct{ what, got, want string }{
-		{"main's parent (the backup)", main.ParentID, old.ID},
-		{"dev's parent (moved to the backup)", dev.ParentID, old.ID},
-		{"main restored_from", main.RestoredFrom, snap.ID},
-		{"main parent_lsn", main.ParentLSN, snap.LSN},
-		{"main restore_status", main.RestoreStatus, "restored"},
-		{"backup restored_as", old.RestoredAs, main.ID},
-	}
-	for _, c := range checks {
-		if c.got != c.want {
-			t.Errorf("%s = %q, want %q", c.what, c.got, c.want)
+	for _, op := range list(t, body, "operations") {
+		if op["branch_id"] != e.main.ID {
+			t.Errorf("operation %v is not on the restored branch", op)
 		}
 	}
-	if !main.Default || old.Default {
-		t.Errorf("default: main %v, backup %v; want main only", main.Default, old.Default)
+	if status, after := uri(e.main.ID); status != http.StatusOK || after["uri"] != before["uri"] {
+		t.Errorf("connection_uri after = %d %v, want the same as before %v", status, after, before["uri"])
+	}
+	if got, _ := e.emu.EndpointID(e.main.ID); got != endpoint {
+		t.Errorf("endpoint after = %q, want %q", got, endpoint)
+	}
+	kept, _ := e.emu.BranchByName(e.project.ID, "old")
+	status, body = uri(kept.ID)
+	if status != http.StatusNotFound {
+		t.Errorf("connection_uri of the preserved branch = %d %v, want 404 (no compute)", status, body)
 	}
 }
 
@@ -411,30 +485,6 @@ func TestConnectionURI(t *testing.T) {
 			}
 			if uri := fmt.Sprint(body["uri"]); !strings.Contains(uri, tc.want) {
 				t.Errorf("uri = %q, want it to contain %q", uri, tc.want)
-			}
-		})
-	}
-}
-
-func TestNewEndpointOnRestore(t *testing.T) {
-	t.Parallel()
-	for _, newEndpoint := range []bool{false, true} {
-		t.Run(fmt.Sprint("new endpoint ", newEndpoint), func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, neonemu.Options{NewEndpointOnRestore: newEndpoint}, neonemu.ProjectSpec{})
-			before, _ := e.emu.ConnectionURI(e.main.ID)
-			snap, err := e.emu.Snapshot(context.Background(), e.main.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			status, body := e.call(t, "POST", "/projects/"+e.project.ID+"/branches/"+e.main.ID+"/restore",
-				map[string]any{"source_branch_id": e.main.ID, "source_lsn": snap.LSN, "preserve_under_name": "old"})
-			if status != 200 {
-				t.Fatalf("restore = %d %v", status, body)
-			}
-			after, _ := e.emu.ConnectionURI(e.main.ID)
-			if changed := before != after; changed != newEndpoint {
-				t.Errorf("URI changed = %v, want %v (%s -> %s)", changed, newEndpoint, before, after)
 			}
 		})
 	}

@@ -255,6 +255,10 @@ func (e *Emulator) connectionURI(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if b.endpointID == "" { // a preserved branch: Neon moved its compute to the restored one
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("branch %q has no compute endpoint", b.ID))
+		return
+	}
 	if ep := q.Get("endpoint_id"); ep != "" && ep != b.endpointID {
 		writeError(w, r, http.StatusNotFound, fmt.Sprintf("endpoint %q not found", ep))
 		return

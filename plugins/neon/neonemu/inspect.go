@@ -54,8 +54,9 @@ func (e *Emulator) BranchByName(projectID, name string) (Branch, bool) {
 	return Branch{}, false
 }
 
-// EndpointID returns the ID of the compute endpoint serving a branch; it
-// changes on restore when new endpoints are on.
+// EndpointID returns the ID of the compute endpoint serving a branch, ""
+// for a branch without one (a branch that keeps the state from before a
+// restore).
 func (e *Emulator) EndpointID(branchID string) (string, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -109,12 +110,4 @@ func (e *Emulator) Database(branchID string) (string, bool) {
 		return "", false
 	}
 	return b.database, true
-}
-
-// SetNewEndpointOnRestore chooses whether later restores move the branch to a
-// new endpoint (its connection URI changes) or keep it (the URI stays).
-func (e *Emulator) SetNewEndpointOnRestore(on bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.newEndpoint = on
 }

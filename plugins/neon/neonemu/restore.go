@@ -13,14 +13,13 @@ import (
 
 // restorePlan is a validated restore, worked out under mu and carried out without it.
 type restorePlan struct {
-	target      *branch
-	source      *branch
-	point       *Snapshot  // history point to restore from; nil means the source's head
-	at          *time.Time // requested source_timestamp
-	lsn         string     // requested source_lsn
-	preserve    string     // preserve_under_name
-	preserveID  string     // ID of the branch keeping the old state
-	newEndpoint bool
+	target     *branch
+	source     *branch
+	point      *Snapshot  // history point to restore from; nil means the source's head
+	at         *time.Time // requested source_timestamp
+	lsn        string     // requested source_lsn
+	preserve   string     // preserve_under_name
+	preserveID string     // ID of the branch keeping the old state
 
 	oldDB      string // target's database before the restore
 	newDB      string // target's database after it
@@ -105,7 +104,7 @@ func (e *Emulator) planRestore(p *project, b *branch, req restoreRequest) (*rest
 	if preserve != "" && p.branchNamed(preserve) != nil {
 		return nil, http.StatusConflict, fmt.Sprintf("branch with name %q already exists", preserve)
 	}
-	plan := &restorePlan{target: b, source: source, preserve: preserve, newEndpoint: e.newEndpoint}
+	plan := &restorePlan{target: b, source: source, preserve: preserve}
 	switch {
 	case req.SourceTimestamp != nil:
 		at, err := time.Parse(time.RFC3339Nano, *req.SourceTimestamp)
@@ -151,8 +150,9 @@ func (e *Emulator) checkRetention(at time.Time) (int, string) {
 }
 
 // nameDatabases decides which databases the restore creates, keeps and drops.
-// With a stable endpoint the target keeps its database name and the old data
-// is renamed away; with a new endpoint the target moves to a new database.
+// Neon keeps the branch's connection string across a restore (see
+// docs/providers.md): the target keeps its database name, and the old data
+// is renamed away, to the preserved branch or to be dropped.
 func (e *Emulator) nameDatabases(plan *restorePlan) {
 	b := plan.target
 	if plan.preserve != "" {
@@ -161,15 +161,7 @@ func (e *Emulator) nameDatabases(plan *restorePlan) {
 	if e.pg == nil {
 		return
 	}
-	plan.oldDB = b.database
-	if plan.newEndpoint {
-		plan.newDB = e.dbName(b.ID, b.gen+1)
-		if plan.preserve != "" {
-			plan.preserveDB = plan.oldDB
-		}
-		return
-	}
-	plan.newDB = plan.oldDB
+	plan.oldDB, plan.newDB = b.database, b.database
 	if plan.preserve != "" {
 		plan.preserveDB = e.dbName(plan.preserveID, 0)
 	}
@@ -201,19 +193,11 @@ func (e *Emulator) moveData(ctx context.Context, plan *restorePlan) error {
 	return err
 }
 
-// swapDatabases replaces the target's database with a copy of the restore point.
+// swapDatabases replaces the target's database with a copy of the restore
+// point under the same name. Renaming the old one away ends every session
+// connected to it, as the compute restart of a Neon restore does.
 func (e *Emulator) swapDatabases(ctx context.Context, plan *restorePlan) error {
 	template := plan.point.Database
-	if plan.newEndpoint {
-		if err := e.pg.CloneDatabase(ctx, plan.newDB, template); err != nil {
-			return err
-		}
-		e.own(plan.newDB)
-		if plan.preserveDB == "" {
-			return e.pg.DropDatabase(ctx, plan.oldDB)
-		}
-		return nil
-	}
 	aside := plan.preserveDB
 	if aside == "" {
 		aside = e.dbName(plan.target.ID, -1) // dropped once the copy is in place
@@ -232,56 +216,56 @@ func (e *Emulator) swapDatabases(ctx context.Context, plan *restorePlan) error {
 }
 
 // applyRestore updates the branches after the data moved and returns the
-// restore's operations; call with mu held.
+// restore's operations; call with mu held. As Neon documents it (see
+// docs/providers.md): the branch keeps its ID, name, compute endpoint and
+// so its connection string; the preserved branch holds the old state and
+// has no compute; restoring a root branch leaves both branches roots, while
+// for any other branch the preserved one becomes its parent. The fields
+// Neon documents for snapshot restores only (restore_status,
+// restored_from, restored_as) stay empty, and parent_timestamp, which Neon
+// says may stay empty after a restore, is left empty.
 func (e *Emulator) applyRestore(p *project, plan *restorePlan) []Operation {
 	b, now := plan.target, e.now()
-	oldEndpoint := b.endpointID
-	if plan.newEndpoint {
-		b.endpointID = wordID("ep")
-		b.gen++
-	}
+	root := b.ParentID == ""
+	var kept *branch
 	if plan.preserve != "" {
-		kept := e.preserveOldState(p, plan, oldEndpoint, now)
-		b.ParentID = kept.ID
-	} else if plan.source != b {
-		b.ParentID = plan.source.ID
+		kept = e.preserveOldState(p, plan, now)
 	}
-	b.ParentLSN, b.ParentTimestamp = plan.point.LSN, timePtr(plan.point.Time)
-	if plan.at != nil {
-		b.ParentTimestamp = timePtr(*plan.at)
-	}
+	point := plan.point.LSN
 	if plan.lsn != "" {
-		b.ParentLSN = plan.lsn
+		point = plan.lsn
 	}
-	b.RestoreStatus, b.RestoredFrom = "restored", plan.point.ID
+	switch {
+	case root:
+		b.ParentID, b.ParentLSN = "", ""
+	case kept != nil:
+		b.ParentID, b.ParentLSN = kept.ID, point
+	case plan.source != b:
+		b.ParentID, b.ParentLSN = plan.source.ID, point
+	}
+	b.ParentTimestamp = nil
+	b.LastResetAt = timePtr(now)
 	b.CurrentState, b.PendingState, b.StateChangedAt, b.UpdatedAt = "resetting", "ready", now, now
-	if e.pg != nil {
-		b.database = plan.newDB
-	}
 	// From now on the branch's history shows the restored data.
 	b.history = append(b.history, Snapshot{ID: "snap-" + wordID(""), BranchID: b.ID, Time: now,
 		LSN: plan.afterLSN, Database: plan.point.Database})
-	ops := []Operation{e.newOperation(b, "create_timeline").Operation, e.newOperation(b, "start_compute").Operation}
-	return ops
+	return []Operation{e.newOperation(b, "create_timeline").Operation, e.newOperation(b, "start_compute").Operation}
 }
 
 // preserveOldState creates the branch that keeps the target's old state and
-// makes it the parent of the target's children; call with mu held.
-func (e *Emulator) preserveOldState(p *project, plan *restorePlan, oldEndpoint string, now time.Time) *branch {
+// makes it the parent of the target's children; call with mu held. It has
+// no compute endpoint: Neon moves the compute to the restored branch.
+func (e *Emulator) preserveOldState(p *project, plan *restorePlan, now time.Time) *branch {
 	b := plan.target
 	kept := &branch{
 		Branch: Branch{
 			ID: plan.preserveID, ProjectID: p.ID, Name: plan.preserve,
 			ParentID: b.ParentID, ParentLSN: b.ParentLSN, ParentTimestamp: b.ParentTimestamp,
 			CurrentState: "ready", StateChangedAt: now, CreationSource: "console", InitSource: "parent-data",
-			RestoredAs: b.ID, CreatedAt: now, UpdatedAt: now,
+			CreatedAt: now, UpdatedAt: now,
 		},
-		endpointID: wordID("ep"),
-		database:   plan.preserveDB,
-		history:    append([]Snapshot(nil), b.history...),
-	}
-	if plan.newEndpoint {
-		kept.endpointID = oldEndpoint // the old compute keeps serving the old data
+		database: plan.preserveDB,
+		history:  append([]Snapshot(nil), b.history...),
 	}
 	for _, child := range p.branches {
 		if child.ParentID == b.ID {

@@ -52,6 +52,7 @@ type Branch struct {
 	RestoreStatus      string     `json:"restore_status,omitempty"`
 	RestoredFrom       string     `json:"restored_from,omitempty"`
 	RestoredAs         string     `json:"restored_as,omitempty"`
+	LastResetAt        *time.Time `json:"last_reset_at,omitempty"`
 	CPUUsedSec         int64      `json:"cpu_used_sec"`
 	ComputeTimeSeconds int64      `json:"compute_time_seconds"`
 	ActiveTimeSeconds  int64      `json:"active_time_seconds"`
