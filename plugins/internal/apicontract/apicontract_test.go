@@ -70,9 +70,9 @@ func TestCheckFindsViolations(t *testing.T) {
 	const auth = "Bearer k"
 	for _, tc := range []struct {
 		name, contract, method, target, auth, reqBody string
-		status                                      int
-		respBody                                    string
-		want                                        []string // each must be in some violation; none means valid
+		status                                        int
+		respBody                                      string
+		want                                          []string // each must be in some violation; none means valid
 	}{
 		{name: "valid branch list", contract: "neon", method: "GET", target: "/api/v2/projects/p-a/branches?limit=5", auth: auth,
 			status: 200, respBody: `{"branches":[` + branchJSON + `],"annotations":{}}`},
