@@ -138,8 +138,13 @@ func serveNeon(ctx context.Context, opts Options) (s *Served, err error) {
 		}
 	}()
 	skew.Store(int64(-2 * time.Hour))
+	// The default branch lives in a database named as clients name it, so a
+	// connection string built from its parts (as neonctl does) reaches it.
+	if err := pg.CreateDatabase(ctx, neonDatabase); err != nil {
+		return nil, err
+	}
 	p, b, err := emu.AddProject(ctx, neonemu.ProjectSpec{ID: neonProject, Name: "Local project",
-		DatabaseName: neonDatabase, RoleName: neonRole})
+		DatabaseName: neonDatabase, RoleName: neonRole, Database: neonDatabase})
 	if err != nil {
 		return nil, err
 	}
