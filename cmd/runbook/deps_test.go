@@ -34,7 +34,7 @@ var standIns = []string{
 // testOnly are packages for tests alone: nothing that is built, not even
 // runbook-sandbox, may link them.
 var testOnly = []string{
-	module + "/plugins/internal/apicontract",
+	module + "/internal/apicontract",
 	"github.com/getkin/kin-openapi",
 }
 

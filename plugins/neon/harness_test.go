@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
-	"github.com/alpha-orion/runbook/plugins/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"

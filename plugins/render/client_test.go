@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alpha-orion/runbook/plugins/internal/apicontract"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
-	"github.com/alpha-orion/runbook/plugins/internal/apicontract"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
