@@ -117,16 +117,16 @@ func startNeon(t *testing.T) Info {
 }
 
 // contractProxy serves the stand-in at base through a reverse proxy that
-// checks each exchange against the Neon contract; it returns the proxy's
+// checks each exchange against contract name; it returns the proxy's
 // base URL and the checker.
-func contractProxy(t *testing.T, base string) (string, *apicontract.Checker) {
+func contractProxy(t *testing.T, name, base string) (string, *apicontract.Checker) {
 	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	target := &url.URL{Scheme: u.Scheme, Host: u.Host}
-	checker := apicontract.Watch(t, "neon")
+	checker := apicontract.Watch(t, name)
 	srv := httptest.NewServer(checker.Handler(httputil.NewSingleHostReverseProxy(target)))
 	t.Cleanup(srv.Close)
 	return srv.URL + u.Path, checker
@@ -175,7 +175,7 @@ func TestNeonOfficialClients(t *testing.T) {
 	if len(info.History) < 2 || info.Table == "" || info.Rows <= info.History[len(info.History)-1].Rows {
 		t.Fatalf("seed = %+v, want two history points and rows added since", info)
 	}
-	api, checker := contractProxy(t, info.URL)
+	api, checker := contractProxy(t, "neon", info.URL)
 	home := t.TempDir()
 	env := []string{"NEON_API_KEY=" + info.APIKey, "HOME=" + home, "XDG_CONFIG_HOME=" + home, "NO_COLOR=1", "CI=true"}
 	neonctl := func(args ...string) string {

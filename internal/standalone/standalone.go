@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -83,7 +84,7 @@ func Serve(ctx context.Context, provider string, opts Options) (*Served, error) 
 	case "render":
 		return serveRender(opts)
 	}
-	return nil, fmt.Errorf("no stand-in named %q: use one of %v", provider, Providers)
+	return nil, fmt.Errorf("no stand-in named %q: use one of %s", provider, strings.Join(Providers, ", "))
 }
 
 // localKey returns a fresh API key that says it is a local one.
