@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -72,5 +74,32 @@ func TestServeRender(t *testing.T) {
 				t.Errorf("GET /services?name=user-api-service = %s, want only %s", body, s.Services["user-api-service"])
 			}
 		})
+	}
+}
+
+// TestClientsLockNamesNoRegistry checks the committed lock file pins the
+// clients without naming where they were downloaded from (no "resolved"
+// URLs, no registry host): npm ci fetches from whatever registry the machine
+// is configured for.
+func TestClientsLockNamesNoRegistry(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(clientsDir, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`"resolved"`, "registry.", "/root/", "/home/"} {
+		if strings.Contains(string(data), bad) {
+			t.Errorf("package-lock.json contains %s", bad)
+		}
+	}
+	var lock struct {
+		Packages map[string]struct{ Version string } `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &lock); err != nil {
+		t.Fatal(err)
+	}
+	for name, version := range map[string]string{"neonctl": "5.0.1", "@neondatabase/api-client": "2.7.3"} {
+		if got := lock.Packages["node_modules/"+name].Version; got != version {
+			t.Errorf("lock pins %s at %q, want %s", name, got, version)
+		}
 	}
 }
