@@ -126,7 +126,27 @@ func serveNeon(ctx context.Context, opts Options) (s *Served, err error) {
 		APIKey: localKey("neon"), Server: pg, SnapshotEvery: opts.SnapshotEvery, OnlineSnapshots: true,
 		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
 	})
+	// Neon's operations progress by themselves, whoever polls them; the
+	// emulator's move on when polled by ID, so a client that only lists
+	// them (neonctl operations list) needs this.
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				emu.FinishOperations()
+			}
+		}
+	}()
 	closeAll := func() error {
+		close(stop)
+		<-finished
 		err := emu.Close()
 		if perr := pg.Stop(); err == nil {
 			err = perr

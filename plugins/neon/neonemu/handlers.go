@@ -200,9 +200,6 @@ func (e *Emulator) getBranch(w http.ResponseWriter, r *http.Request) {
 // with limit (1 to 1000; all when absent) and cursor (the id of the last
 // operation of the page before): {"operations", "pagination": {"cursor"}},
 // the pagination left out after the last page, as its cursor may not be empty.
-// Listing counts as a poll of each unfinished operation of the project, so a
-// client that only lists (neonctl operations list) sees them progress, as
-// Neon's progress by themselves.
 func (e *Emulator) listOperations(w http.ResponseWriter, r *http.Request) {
 	limit, ok := intParam(w, r, "limit", 0, 1, 1000)
 	if !ok {
@@ -213,11 +210,6 @@ func (e *Emulator) listOperations(w http.ResponseWriter, r *http.Request) {
 	p, ok := e.findProject(w, r)
 	if !ok {
 		return
-	}
-	for _, op := range e.opList {
-		if op.ProjectID == p.ID {
-			e.advance(op)
-		}
 	}
 	ops := e.projectOperations(p.ID)
 	for i, j := 0, len(ops)-1; i < j; i, j = i+1, j-1 {
