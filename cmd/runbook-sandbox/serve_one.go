@@ -33,7 +33,8 @@ func serveOne(provider string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	s, err := standalone.Serve(startCtx, provider, standalone.Options{Addr: *addr, SnapshotEvery: *every})
+	s, err := standalone.Serve(startCtx, provider, standalone.Options{Addr: *addr, SnapshotEvery: *every,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, "runbook-sandbox: "+format+"\n", args...) }})
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "runbook-sandbox:", err)

@@ -30,6 +30,8 @@ type Options struct {
 	// SnapshotEvery, when positive, makes the Neon stand-in record its
 	// branches' history at that interval, so restores to recent times find it.
 	SnapshotEvery time.Duration
+	// Logf, when set, receives background errors (a failed scheduled snapshot).
+	Logf func(format string, args ...any)
 }
 
 // Info is what a client needs to use a served stand-in; none of its values
@@ -123,7 +125,7 @@ func serveNeon(ctx context.Context, opts Options) (s *Served, err error) {
 	}
 	var skew atomic.Int64 // the seed dates history in the past
 	emu := neonemu.New(neonemu.Options{
-		APIKey: localKey("neon"), Server: pg, SnapshotEvery: opts.SnapshotEvery, OnlineSnapshots: true,
+		APIKey: localKey("neon"), Server: pg, SnapshotEvery: opts.SnapshotEvery, OnlineSnapshots: true, Logf: opts.Logf,
 		Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
 	})
 	// Neon's operations progress by themselves, whoever polls them; the
