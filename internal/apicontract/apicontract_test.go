@@ -114,6 +114,8 @@ func TestCheckFindsViolations(t *testing.T) {
 			status: 200, respBody: `{"key":"K"}`, want: []string{"retrieveEnvVar response 200", `"value" is missing`}},
 		{name: "deploy status outside the enum", contract: "render", method: "GET", target: "/v1/services/srv-a/deploys/dep-a", auth: auth,
 			status: 200, respBody: `{"id":"dep-a","status":"done"}`, want: []string{"retrieveDeploy response 200", "/status"}},
+		{name: "a time not in RFC 3339", contract: "render", method: "GET", target: "/v1/services/srv-a/deploys/dep-a", auth: auth,
+			status: 200, respBody: `{"id":"dep-a","createdAt":"yesterday"}`, want: []string{"retrieveDeploy response 200", "/createdAt", "date-time"}},
 		{name: "query parameter of the wrong type", contract: "render", method: "GET", target: "/v1/services?limit=many", auth: auth,
 			status: 200, respBody: `[]`, want: []string{"listServices request", "limit"}},
 	} {
