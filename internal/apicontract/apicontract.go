@@ -100,11 +100,23 @@ type Exchange struct {
 	Body        []byte
 }
 
+// Result is what Check found in one exchange.
+type Result struct {
+	// Operation is the operation's id; empty when no operation matched.
+	Operation string
+	// Request are the request's violations; an unknown endpoint is one.
+	Request []error
+	// Response are the response's violations.
+	Response []error
+}
+
+// All returns every violation, the request's first.
+func (r Result) All() []error { return append(slices.Clone(r.Request), r.Response...) }
+
 // Check validates one exchange: the request must match a declared operation
 // (an unknown endpoint is a violation) with its parameters, body and bearer
-// token, and the response its declared status, headers and body. It returns
-// the operation's id (empty when none matched) and every violation found.
-func (c *Contract) Check(ctx context.Context, x Exchange) (string, []error) {
+// token, and the response its declared status, headers and body.
+func (c *Contract) Check(ctx context.Context, x Exchange) Result {
 	req := x.Request.Clone(ctx)
 	if p, ok := strings.CutPrefix(req.URL.Path, c.BasePath); ok && c.BasePath != "" && (p == "" || p[0] == '/') {
 		req.URL.Path, req.URL.RawPath = p, ""
@@ -112,19 +124,19 @@ func (c *Contract) Check(ctx context.Context, x Exchange) (string, []error) {
 	req.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
-		return "", []error{fmt.Errorf("%s %s: not an endpoint of the %s contract: %v", x.Request.Method, x.Request.URL.Path, c.Name, err)}
+		return Result{Request: []error{fmt.Errorf("%s %s: not an endpoint of the %s contract: %v", x.Request.Method, x.Request.URL.Path, c.Name, err)}}
 	}
 	op := route.Operation.OperationID
-	var errs []error
+	res := Result{Operation: op}
 	in := &openapi3filter.RequestValidationInput{
 		Request: req, PathParams: params, Route: route,
 		Options: options(&openapi3filter.Options{AuthenticationFunc: bearer}),
 	}
 	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
-		errs = append(errs, fmt.Errorf("%s request: %w", op, err))
+		res.Request = append(res.Request, fmt.Errorf("%s request: %w", op, err))
 	}
 	if len(bytes.TrimSpace(x.RequestBody)) > 0 && route.Operation.RequestBody == nil {
-		errs = append(errs, fmt.Errorf("%s request: a body was sent, the operation takes none", op))
+		res.Request = append(res.Request, fmt.Errorf("%s request: a body was sent, the operation takes none", op))
 	}
 	in.Request.Body = io.NopCloser(bytes.NewReader(x.RequestBody))
 	out := &openapi3filter.ResponseValidationInput{
@@ -135,12 +147,12 @@ func (c *Contract) Check(ctx context.Context, x Exchange) (string, []error) {
 		Options:                options(&openapi3filter.Options{IncludeResponseStatus: true}),
 	}
 	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
-		errs = append(errs, fmt.Errorf("%s response %d: %w", op, x.Status, err))
+		res.Response = append(res.Response, fmt.Errorf("%s response %d: %w", op, x.Status, err))
 	} else if resp := route.Operation.Responses.Status(x.Status); resp != nil && resp.Value != nil &&
 		len(resp.Value.Content) == 0 && len(bytes.TrimSpace(x.Body)) > 0 {
-		errs = append(errs, fmt.Errorf("%s response %d: a body was answered, the contract declares none", op, x.Status))
+		res.Response = append(res.Response, fmt.Errorf("%s response %d: a body was answered, the contract declares none", op, x.Status))
 	}
-	return op, errs
+	return res
 }
 
 // options completes o: every error reported, schema errors short (where
@@ -189,10 +201,11 @@ func bearer(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 type Checker struct {
 	contract *Contract
 
-	mu         sync.Mutex
-	violations []string
-	calls      map[string]int // by operation id
-	allowed    map[int]bool   // statuses a test injected on purpose
+	mu          sync.Mutex
+	violations  []string
+	calls       map[string]int // by operation id
+	allowed     map[int]bool   // statuses a test injected on purpose
+	answersOnly bool           // see AnswersOnly
 }
 
 // NewChecker returns a Checker for c.
@@ -209,6 +222,15 @@ func (k *Checker) Allow(status ...int) {
 	for _, s := range status {
 		k.allowed[s] = true
 	}
+}
+
+// AnswersOnly makes the checker judge only the answers to requests of
+// declared operations: for tests of an emulator that send unknown or
+// malformed requests on purpose.
+func (k *Checker) AnswersOnly() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.answersOnly = true
 }
 
 // Handler returns next behind the checker: each request is read whole,
@@ -238,14 +260,18 @@ func (k *Checker) Handler(next http.Handler) http.Handler {
 
 // Observe checks one exchange and records the result.
 func (k *Checker) Observe(ctx context.Context, x Exchange) {
-	op, errs := k.contract.Check(ctx, x)
+	res := k.contract.Check(ctx, x)
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if op != "" {
-		k.calls[op]++
+	if res.Operation != "" {
+		k.calls[res.Operation]++
 	}
-	if k.allowed[x.Status] && op != "" {
+	if k.allowed[x.Status] && res.Operation != "" {
 		return
+	}
+	errs := res.All()
+	if k.answersOnly {
+		errs = res.Response
 	}
 	for _, err := range errs {
 		k.violations = append(k.violations, err.Error())

@@ -135,9 +135,9 @@ func TestCheckFindsViolations(t *testing.T) {
 			if tc.respBody != "" {
 				h.Set("Content-Type", "application/json")
 			}
-			_, errs := c.Check(context.Background(), Exchange{Request: req, RequestBody: []byte(tc.reqBody), Status: tc.status, Header: h, Body: []byte(tc.respBody)})
+			res := c.Check(context.Background(), Exchange{Request: req, RequestBody: []byte(tc.reqBody), Status: tc.status, Header: h, Body: []byte(tc.respBody)})
 			var got []string
-			for _, e := range errs {
+			for _, e := range res.All() {
 				got = append(got, e.Error())
 			}
 			if len(tc.want) == 0 && len(got) > 0 {

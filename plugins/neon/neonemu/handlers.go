@@ -40,7 +40,8 @@ func (e *Emulator) findBranch(w http.ResponseWriter, r *http.Request, p *project
 	return nil, false
 }
 
-// listProjects answers GET /projects: {"projects": [...], "pagination": {"cursor"}}.
+// listProjects answers GET /projects: {"projects": [...], "pagination": {"cursor"},
+// "applications": {}, "integrations": {}}.
 func (e *Emulator) listProjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := intParam(w, r, "limit", 10, 1, 400)
@@ -64,11 +65,14 @@ func (e *Emulator) listProjects(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, p.Project)
 	}
-	page := map[string]string{}
+	// Neon's spec requires the applications and integrations maps (keyed
+	// by project ID; none here), and a pagination cursor, when there is
+	// one, that is not empty.
+	resp := map[string]any{"projects": nonNil(out), "applications": map[string][]string{}, "integrations": map[string][]string{}}
 	if len(out) > 0 {
-		page["cursor"] = out[len(out)-1].ID
+		resp["pagination"] = map[string]string{"cursor": out[len(out)-1].ID}
 	}
-	emukit.WriteJSON(w, http.StatusOK, map[string]any{"projects": nonNil(out), "pagination": page})
+	emukit.WriteJSON(w, http.StatusOK, resp)
 }
 
 // getProject answers GET /projects/{project_id}: {"project": {...}}.
