@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
+	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 )
 
 // TestContractsRecordTheirSources checks that both documents load and are
@@ -202,5 +205,36 @@ func TestCheckerHandler(t *testing.T) {
 	}
 	if ops := c.Operations(); !slices.Contains(ops, "restartService") {
 		t.Errorf("Operations() = %v, want restartService in it", ops)
+	}
+}
+
+// TestEmulatorsServeEveryOperation checks that each operation of a contract
+// is a route of its emulator, so the contract describes what they serve.
+func TestEmulatorsServeEveryOperation(t *testing.T) {
+	emus := map[string]struct {
+		h   http.Handler
+		key string
+	}{
+		"neon":   {neonemu.New(neonemu.Options{}), neonemu.DefaultAPIKey},
+		"render": {renderemu.New(renderemu.Options{}), renderemu.DefaultAPIKey},
+	}
+	for _, name := range Names {
+		c, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emu := emus[name]
+		for path, item := range c.Doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				target := c.BasePath + regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "x")
+				req := httptest.NewRequest(method, target, strings.NewReader("{}"))
+				req.Header.Set("Authorization", "Bearer "+emu.key)
+				rec := httptest.NewRecorder()
+				emu.h.ServeHTTP(rec, req)
+				if strings.Contains(rec.Body.String(), "no route for") {
+					t.Errorf("%s emulator does not serve %s (%s %s): %d %s", name, op.OperationID, method, path, rec.Code, rec.Body)
+				}
+			}
+		}
 	}
 }
