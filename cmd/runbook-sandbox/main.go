@@ -5,8 +5,9 @@
 // over its standard input and output (see internal/sandbox); none of it
 // is linked into the runbook core or the provider plugins.
 //
-//	runbook-sandbox serve   # answer JSON-line requests on stdin (what runbook drill does)
-//	runbook-sandbox list    # the runbooks it can drill
+//	runbook-sandbox serve               # answer JSON-line requests on stdin (what runbook drill does)
+//	runbook-sandbox serve neon|render   # serve one stand-in on its own until Ctrl-C (see internal/standalone)
+//	runbook-sandbox list                # the runbooks it can drill
 package main
 
 import (
@@ -21,6 +22,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 2 && os.Args[1] == "serve" {
+		os.Exit(serveOne(os.Args[2], os.Args[3:]))
+	}
 	if len(os.Args) != 2 {
 		usage()
 	}
@@ -37,7 +41,9 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: runbook-sandbox serve|list\n\nThe stand-ins of `runbook drill`; runbook drill starts this program itself.")
+	fmt.Fprintln(os.Stderr, "usage: runbook-sandbox serve|list\n       runbook-sandbox serve neon|render [--addr HOST:PORT] [--json]\n\n"+
+		"The stand-ins of `runbook drill`; runbook drill starts this program itself.\n"+
+		"`serve neon` or `serve render` serves one stand-in on its own, seeded, until Ctrl-C.")
 	os.Exit(2)
 }
 

@@ -31,6 +31,13 @@ var standIns = []string{
 	"github.com/cockroachdb/pebble",
 }
 
+// testOnly are packages for tests alone: nothing that is built, not even
+// runbook-sandbox, may link them.
+var testOnly = []string{
+	module + "/internal/apicontract",
+	"github.com/getkin/kin-openapi",
+}
+
 // providerSDKs are what the core must not link: the providers' own
 // packages (their *spec packages are fine) and their client libraries.
 var providerSDKs = []string{
@@ -86,6 +93,16 @@ func TestLeanCore(t *testing.T) {
 			if hits := links(list, s); len(hits) > 0 {
 				t.Errorf("%s links the stand-in %s", cmd, hits[0])
 			}
+		}
+		for _, s := range testOnly {
+			if hits := links(list, s); len(hits) > 0 {
+				t.Errorf("%s links the test-only %s", cmd, hits[0])
+			}
+		}
+	}
+	for _, s := range testOnly {
+		if hits := links(sandbox, s); len(hits) > 0 {
+			t.Errorf("runbook-sandbox links the test-only %s", hits[0])
 		}
 	}
 	core := deps(t, module+"/cmd/runbook")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
@@ -19,7 +20,7 @@ import (
 func testClient(t *testing.T) (*Client, *neonemu.Emulator, *plugintest.Recorder, neonemu.Project, neonemu.Branch) {
 	t.Helper()
 	emu := neonemu.New(neonemu.Options{APIKey: canaryKey})
-	rec := &plugintest.Recorder{H: emu}
+	rec := &plugintest.Recorder{H: apicontract.Watch(t, "neon").Handler(emu)} // every exchange checked against the contract
 	srv := httptest.NewServer(rec)
 	t.Cleanup(func() { srv.Close(); _ = emu.Close() })
 	p, b, err := emu.Seed(context.Background(), neonemu.ProjectSpec{})

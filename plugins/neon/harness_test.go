@@ -3,10 +3,12 @@ package neon
 import (
 	"context"
 	"maps"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/internal/pgserver/pgtest"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
@@ -32,10 +34,11 @@ var testCatalog = catalog.MustNew(Spec)
 // shows anywhere.
 type fixture struct {
 	*plugintest.Harness
-	emu     *neonemu.Emulator
-	url     string
-	project neonemu.Project
-	main    neonemu.Branch
+	emu      *neonemu.Emulator
+	contract *apicontract.Checker
+	url      string
+	project  neonemu.Project
+	main     neonemu.Branch
 }
 
 // newFixture starts an emulator (with opts, the canary key), seeds a
@@ -45,7 +48,11 @@ func newFixture(t *testing.T, opts neonemu.Options, spec neonemu.ProjectSpec, cf
 	t.Helper()
 	opts.APIKey = canaryKey
 	emu := neonemu.New(opts)
-	url := plugintest.StartEmulator(t, emu)
+	contract := apicontract.Watch(t, "neon")
+	plugintest.StartEmulator(t, emu) // emu.URL() stays for direct calls
+	srv := httptest.NewServer(contract.Handler(emu))
+	t.Cleanup(srv.Close)
+	url := srv.URL + neonemu.BasePath // every call of the plugin is checked against the contract
 	p, b, err := emu.Seed(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("Seed: %v", err)
@@ -57,5 +64,5 @@ func newFixture(t *testing.T, opts neonemu.Options, spec neonemu.ProjectSpec, cf
 	}
 	maps.Copy(conf, cfg)
 	h := plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: conf, Canaries: []string{canaryKey}})
-	return &fixture{Harness: h, emu: emu, url: url, project: p, main: b}
+	return &fixture{Harness: h, emu: emu, contract: contract, url: url, project: p, main: b}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/httpapi"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
@@ -18,7 +19,7 @@ import (
 func testClient(t *testing.T) (*Client, *renderemu.Emulator, *plugintest.Recorder, renderemu.AlphaOrion) {
 	t.Helper()
 	emu := renderemu.New(renderemu.Options{APIKey: canaryKey})
-	rec := &plugintest.Recorder{H: emu}
+	rec := &plugintest.Recorder{H: apicontract.Watch(t, "render").Handler(emu)} // every exchange checked against the contract
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
 	estate, err := emu.SeedAlphaOrion("postgres://u:p@h/db")

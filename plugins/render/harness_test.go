@@ -2,10 +2,12 @@ package render
 
 import (
 	"maps"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/alpha-orion/runbook/engine/catalog"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"github.com/alpha-orion/runbook/plugins/internal/plugintest"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
 	"github.com/alpha-orion/runbook/plugins/sdk"
@@ -29,9 +31,10 @@ var testCatalog = catalog.MustNew(Spec)
 // api_key, or a value a test adds) shows anywhere.
 type fixture struct {
 	*plugintest.Harness
-	emu    *renderemu.Emulator
-	url    string
-	estate renderemu.AlphaOrion
+	emu      *renderemu.Emulator
+	contract *apicontract.Checker
+	url      string
+	estate   renderemu.AlphaOrion
 }
 
 // newFixture starts an emulator (with opts, the canary key), seeds the
@@ -40,7 +43,11 @@ func newFixture(t *testing.T, opts renderemu.Options, cfg map[string]any) *fixtu
 	t.Helper()
 	opts.APIKey = canaryKey
 	emu := renderemu.New(opts)
-	url := plugintest.StartEmulator(t, emu)
+	contract := apicontract.Watch(t, "render")
+	plugintest.StartEmulator(t, emu) // emu.URL() stays for direct calls
+	srv := httptest.NewServer(contract.Handler(emu))
+	t.Cleanup(srv.Close)
+	url := srv.URL + renderemu.BasePath // every call of the plugin is checked against the contract
 	estate, err := emu.SeedAlphaOrion("")
 	if err != nil {
 		t.Fatalf("SeedAlphaOrion: %v", err)
@@ -52,5 +59,5 @@ func newFixture(t *testing.T, opts renderemu.Options, cfg map[string]any) *fixtu
 	}
 	maps.Copy(conf, cfg)
 	h := plugintest.Start(t, plugintest.Options{Name: Name, Catalog: testCatalog, Config: conf, Canaries: []string{canaryKey}})
-	return &fixture{Harness: h, emu: emu, url: url, estate: estate}
+	return &fixture{Harness: h, emu: emu, contract: contract, url: url, estate: estate}
 }

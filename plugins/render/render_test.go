@@ -66,7 +66,7 @@ func TestScaleOutsideManualRange(t *testing.T) {
 	for _, n := range []int{-1, 0, 101} {
 		bad := f.Exec("scale", map[string]any{"service": api.ID, "instances": n}, "")
 		plugintest.WantKind(t, bad.Err, sdk.KindBadInput, "render: scale", "between 1 and 100", "render.suspend")
-		err := NewClient(f.emu.URL(), f.emu.APIKey()).Scale(context.Background(), api.ID, n)
+		err := NewClient(f.url, f.emu.APIKey()).Scale(context.Background(), api.ID, n)
 		plugintest.WantKind(t, err, sdk.KindBadInput, "between 1 and 100")
 	}
 	if got := f.emu.ScaleEvents(api.ID); len(got) != 0 {
@@ -254,6 +254,7 @@ func TestSetEnv(t *testing.T) {
 
 	// The value stays hidden when the API fails and even when it quotes it.
 	other := map[string]any{"service": api.ID, "key": "DATABASE_URL", "value": secretValue + "-2"}
+	f.contract.Allow(http.StatusUnprocessableEntity) // injected: the contract lists no 422 for this PUT
 	f.emu.InjectFault(renderemu.Fault{Status: http.StatusUnprocessableEntity, Method: "PUT", Message: "value " + secretValue + "-2 is invalid"})
 	r := f.Exec("set_env", other, "env-bad")
 	plugintest.WantKind(t, r.Err, sdk.KindBadInput, "render: set env var DATABASE_URL of service "+api.ID, "422", "***")
@@ -303,6 +304,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("short burst", func(t *testing.T) {
 		f.emu.InjectFault(renderemu.Fault{Status: http.StatusTooManyRequests, Times: 1})
+		f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
 		f.emu.InjectFault(renderemu.Fault{Status: http.StatusBadGateway, Times: 1})
 		f.Must("scale", map[string]any{"service": "user-api-service", "instances": 3}, "")
 		if got := f.emu.Instances(f.estate.UserAPI.ID); got != 3 {
@@ -402,6 +404,7 @@ func TestDeployIsNotRepeatedBlindly(t *testing.T) {
 			f := newFixture(t, renderemu.Options{}, nil)
 			api := f.estate.UserAPI
 			before := len(f.emu.Deploys(api.ID))
+			f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
 			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/deploys", AfterEffect: tc.afterEffect})
 			out := f.Must("deploy", map[string]any{"service": api.ID}, "deploy-api")
 			if got := len(f.emu.Deploys(api.ID)) - before; got != 1 {

@@ -1,6 +1,9 @@
 // Package neonemu emulates the parts of the Neon API v2 that runbooks use
-// (projects, branches, branch restore, operations, connection URIs) for tests
-// and `runbook drill`, answering with the real API's shapes and errors.
+// (projects, branches, branch restore, operations, connection URIs, and a
+// branch's endpoints, databases, roles and role password, which neonctl reads)
+// for tests, `runbook drill` and `runbook-sandbox serve neon`, answering with
+// the real API's shapes and errors (internal/apicontract holds the contract
+// the tests check it against).
 //
 // Branch data is real: with a pgserver.Server, every branch is a database on
 // that local PostgreSQL server and connection URIs point at it. History is

@@ -142,6 +142,10 @@ func (e *Emulator) newRoutes() *http.ServeMux {
 	mux.HandleFunc("GET /projects/{project_id}/operations", e.listOperations)
 	mux.HandleFunc("GET /projects/{project_id}/operations/{operation_id}", e.getOperation)
 	mux.HandleFunc("GET /projects/{project_id}/connection_uri", e.connectionURI)
+	mux.HandleFunc("GET /projects/{project_id}/branches/{branch_id}/endpoints", e.listEndpoints)
+	mux.HandleFunc("GET /projects/{project_id}/branches/{branch_id}/databases", e.listDatabases)
+	mux.HandleFunc("GET /projects/{project_id}/branches/{branch_id}/roles", e.listRoles)
+	mux.HandleFunc("GET /projects/{project_id}/branches/{branch_id}/roles/{role_name}/reveal_password", e.revealPassword)
 	return mux
 }
 

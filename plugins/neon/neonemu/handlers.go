@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,7 +40,8 @@ func (e *Emulator) findBranch(w http.ResponseWriter, r *http.Request, p *project
 	return nil, false
 }
 
-// listProjects answers GET /projects: {"projects": [...], "pagination": {"cursor"}}.
+// listProjects answers GET /projects: {"projects": [...], "pagination": {"cursor"},
+// "applications": {}, "integrations": {}}.
 func (e *Emulator) listProjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, ok := intParam(w, r, "limit", 10, 1, 400)
@@ -63,11 +65,14 @@ func (e *Emulator) listProjects(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, p.Project)
 	}
-	page := map[string]string{}
+	// Neon's spec requires the applications and integrations maps (keyed
+	// by project ID; none here), and a pagination cursor, when there is
+	// one, that is not empty.
+	resp := map[string]any{"projects": nonNil(out), "applications": map[string][]string{}, "integrations": map[string][]string{}}
 	if len(out) > 0 {
-		page["cursor"] = out[len(out)-1].ID
+		resp["pagination"] = map[string]string{"cursor": out[len(out)-1].ID}
 	}
-	emukit.WriteJSON(w, http.StatusOK, map[string]any{"projects": nonNil(out), "pagination": page})
+	emukit.WriteJSON(w, http.StatusOK, resp)
 }
 
 // getProject answers GET /projects/{project_id}: {"project": {...}}.
@@ -178,7 +183,9 @@ func decodeCursor(c string) (int, bool) {
 	return n, err == nil && n >= 0 && strings.HasPrefix(string(raw), "offset:")
 }
 
-// getBranch answers GET /projects/{project_id}/branches/{branch_id}: {"branch": {...}}.
+// getBranch answers GET /projects/{project_id}/branches/{branch_id}:
+// {"branch": {...}, "annotation": {...}}; Neon's spec requires the annotation
+// (BranchResponse with AnnotationResponse), empty when none was set.
 func (e *Emulator) getBranch(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -187,12 +194,21 @@ func (e *Emulator) getBranch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if b, ok := e.findBranch(w, r, p, r.PathValue("branch_id")); ok {
-		emukit.WriteJSON(w, http.StatusOK, map[string]any{"branch": b.Branch})
+		emukit.WriteJSON(w, http.StatusOK, map[string]any{"branch": b.Branch, "annotation": annotation{
+			Object: annotationObject{Type: "console/branch", ID: b.ID}, Value: map[string]string{},
+		}})
 	}
 }
 
-// listOperations answers GET /projects/{project_id}/operations, newest first.
+// listOperations answers GET /projects/{project_id}/operations, newest first,
+// with limit (1 to 1000; all when absent) and cursor (the id of the last
+// operation of the page before): {"operations", "pagination": {"cursor"}},
+// the pagination left out after the last page, as its cursor may not be empty.
 func (e *Emulator) listOperations(w http.ResponseWriter, r *http.Request) {
+	limit, ok := intParam(w, r, "limit", 0, 1, 1000)
+	if !ok {
+		return
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	p, ok := e.findProject(w, r)
@@ -203,7 +219,22 @@ func (e *Emulator) listOperations(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(ops)-1; i < j; i, j = i+1, j-1 {
 		ops[i], ops[j] = ops[j], ops[i]
 	}
-	emukit.WriteJSON(w, http.StatusOK, map[string]any{"operations": nonNil(ops), "pagination": map[string]string{}})
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		i := slices.IndexFunc(ops, func(op Operation) bool { return op.ID == c })
+		if i < 0 {
+			writeError(w, r, http.StatusBadRequest, "invalid cursor")
+			return
+		}
+		ops = ops[i+1:]
+	}
+	if limit > 0 && len(ops) > limit {
+		ops = ops[:limit]
+	}
+	out := map[string]any{"operations": nonNil(ops)}
+	if len(ops) > 0 {
+		out["pagination"] = map[string]string{"cursor": ops[len(ops)-1].ID}
+	}
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // getOperation answers GET /projects/{project_id}/operations/{operation_id},

@@ -3,6 +3,7 @@ package neonemu_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"net/http/httptest"
 	"testing"
 
@@ -22,7 +23,11 @@ type env struct {
 func newEnv(t *testing.T, opts neonemu.Options, spec neonemu.ProjectSpec) *env {
 	t.Helper()
 	emu := neonemu.New(opts)
-	srv := httptest.NewServer(emu)
+	// Every answer to a request of a declared operation is checked against
+	// the contract; the tests send bad requests on purpose, so those are not.
+	contract := apicontract.Watch(t, "neon")
+	contract.AnswersOnly()
+	srv := httptest.NewServer(contract.Handler(emu))
 	t.Cleanup(func() {
 		srv.Close()
 		if err := emu.Close(); err != nil {

@@ -120,6 +120,18 @@ type apiError struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
+// annotation is the annotation GET …/branches/{branch_id} answers with the branch.
+type annotation struct {
+	Object annotationObject  `json:"object"`
+	Value  map[string]string `json:"value"`
+}
+
+// annotationObject names what an annotation is attached to.
+type annotationObject struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
 // restoreRequest is the body of POST …/branches/{branch_id}/restore.
 type restoreRequest struct {
 	SourceBranchID    string  `json:"source_branch_id"`

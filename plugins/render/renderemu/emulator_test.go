@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/alpha-orion/runbook/internal/apicontract"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -24,7 +25,11 @@ type env struct {
 func newEnv(t *testing.T, opts renderemu.Options) *env {
 	t.Helper()
 	emu := renderemu.New(opts)
-	srv := httptest.NewServer(emu)
+	// Every answer to a request of a declared operation is checked against
+	// the contract; the tests send bad requests on purpose, so those are not.
+	contract := apicontract.Watch(t, "render")
+	contract.AnswersOnly()
+	srv := httptest.NewServer(contract.Handler(emu))
 	t.Cleanup(srv.Close)
 	ao, err := emu.SeedAlphaOrion("postgres://db.example/neondb")
 	if err != nil {

@@ -78,6 +78,7 @@ func (e *Emulator) newService(spec ServiceSpec) *service {
 	if spec.Type == "web_service" {
 		s.ServiceDetails.HealthCheckPath = "/healthz"
 		s.ServiceDetails.URL = "https://" + spec.Name + ".onrender.com"
+		s.ServiceDetails.OpenPorts = []ServerPort{{Port: 10000, Protocol: "TCP"}}
 	}
 	if spec.Suspended {
 		s.Suspended, s.Suspenders = Suspended, []string{"user"}

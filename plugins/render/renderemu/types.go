@@ -32,11 +32,19 @@ type ServiceDetails struct {
 	EnvSpecificDetails         map[string]string `json:"envSpecificDetails"`
 	HealthCheckPath            string            `json:"healthCheckPath,omitempty"`
 	NumInstances               int               `json:"numInstances"`
+	OpenPorts                  []ServerPort      `json:"openPorts,omitempty"`
 	Plan                       string            `json:"plan"`
 	PullRequestPreviewsEnabled string            `json:"pullRequestPreviewsEnabled"`
 	Region                     string            `json:"region"`
 	Runtime                    string            `json:"runtime"`
 	URL                        string            `json:"url,omitempty"`
+}
+
+// ServerPort is a port a web service listens on; Render lists them in a web
+// service's required openPorts (render-oss/cli types_gen.go, read 2026-12-03).
+type ServerPort struct {
+	Port     int    `json:"port"`
+	Protocol string `json:"protocol"` // TCP or UDP
 }
 
 // Service suspension states, as Render names them.
