@@ -8,7 +8,9 @@ import (
 
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
 )
 
 // call sends a transaction to a contract function.
@@ -25,7 +27,15 @@ func (p *Plugin) call(ctx context.Context, req sdk.Request, log sdk.Logger) (map
 	if w, ok := req.Inputs["wait"].(bool); ok {
 		wait = w
 	}
-	return p.transact(ctx, cfg, req, txSpec{
+	fee, err := parseFeePolicy(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	safe, err := parseSafe(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	t := txSpec{
 		action:        "call",
 		op:            fmt.Sprintf("call %s on %s", c.display(), c.to.Hex()),
 		to:            &c.to,
@@ -35,7 +45,35 @@ func (p *Plugin) call(ctx context.Context, req sdk.Request, log sdk.Logger) (map
 		abi:           c.abi,
 		wait:          wait,
 		confirmations: confirmations(req.Inputs),
-	}, log)
+		fee:           fee,
+	}
+	if safe != nil {
+		t.op += " through the Safe " + safe.Hex()
+		direct := t
+		t.prepare = func(ctx context.Context, cl *ethclient.Client) (txSpec, error) {
+			sc, err := p.safeTx(ctx, cl, cfg, *safe, c)
+			if err != nil {
+				return direct, err
+			}
+			via := direct
+			via.op = fmt.Sprintf("call %s on %s through the Safe %s (Safe nonce %d)", c.display(), c.to.Hex(), safe.Hex(), sc.nonce)
+			via.to, via.value, via.data, via.abi, via.safe = safe, new(big.Int), sc.data, &parsedSafeABI, sc
+			return via, nil
+		}
+	}
+	return p.transact(ctx, cfg, req, t, log)
+}
+
+// parseSafe reads a call's safe input: nil when absent or empty.
+func parseSafe(in map[string]any) (*common.Address, error) {
+	if v, ok := in["safe"]; !ok || v == nil || v == "" {
+		return nil, nil
+	}
+	a, err := parseAddress("safe", in["safe"])
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // deploy sends a contract creation.
@@ -48,7 +86,12 @@ func (p *Plugin) deploy(ctx context.Context, req sdk.Request, log sdk.Logger) (m
 	if err != nil {
 		return nil, err
 	}
+	fee, err := parseFeePolicy(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
 	return p.transact(ctx, cfg, req, txSpec{
+		fee:           fee,
 		action:        "deploy",
 		op:            "deploy " + d.display(),
 		value:         d.value,

@@ -46,6 +46,8 @@ type config struct {
 	keyFileEnv  string
 	passwordEnv string
 	stateDir    string
+	// ownerKeyEnvs name the variables holding Safe owners' key files.
+	ownerKeyEnvs []string
 }
 
 // Plugin is the contract plugin. It is safe for concurrent use.
@@ -91,6 +93,19 @@ func (p *Plugin) Configure(_ context.Context, raw map[string]any) error {
 	if s, _ := raw["password_env"].(string); s != "" {
 		cfg.passwordEnv = s
 	}
+	if v, ok := raw["safe_owner_key_file_envs"]; ok && v != nil {
+		list, ok := v.([]any)
+		if !ok {
+			return sdk.BadInput("contract: safe_owner_key_file_envs must be a list of environment variable names, not %T", v)
+		}
+		for i, e := range list {
+			name, _ := e.(string)
+			if name == "" || strings.ContainsAny(name, "=/ ") {
+				return sdk.BadInput("contract: safe_owner_key_file_envs[%d] must name an environment variable (holding a key file's path), not %v", i, e)
+			}
+			cfg.ownerKeyEnvs = append(cfg.ownerKeyEnvs, name)
+		}
+	}
 	cfg.stateDir, _ = raw["state_dir"].(string)
 	if cfg.stateDir == "" {
 		cache, err := os.UserCacheDir()
@@ -134,12 +149,25 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		}
 		if req.Action == "read" {
 			summary = fmt.Sprintf("would read %s from %s on chain %s", c.display(), c.to.Hex(), cfg.chainID)
-		} else {
-			summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
+			break
+		}
+		if _, err := parseFeePolicy(req.Inputs); err != nil {
+			return sdk.Plan{}, err
+		}
+		safe, err := parseSafe(req.Inputs)
+		if err != nil {
+			return sdk.Plan{}, err
+		}
+		summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
+		if safe != nil {
+			summary = fmt.Sprintf("would have the Safe %s call %s on %s%s on chain %s, signed by %d owner key(s)", safe.Hex(), c.display(), c.to.Hex(), withValue(c.value), cfg.chainID, len(cfg.ownerKeyEnvs))
 		}
 	case "deploy":
 		d, err := parseDeploy(req.Inputs)
 		if err != nil {
+			return sdk.Plan{}, err
+		}
+		if _, err := parseFeePolicy(req.Inputs); err != nil {
 			return sdk.Plan{}, err
 		}
 		summary = fmt.Sprintf("would deploy %s (%d bytes of code)%s on chain %s", d.display(), len(d.art.Bytecode), withValue(d.value), cfg.chainID)
