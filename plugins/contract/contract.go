@@ -46,8 +46,10 @@ type config struct {
 	keyFileEnv  string
 	passwordEnv string
 	stateDir    string
-	// ownerKeyEnvs name the variables holding Safe owners' key files.
-	ownerKeyEnvs []string
+	// ownerKeysEnv names the variable holding the Safe owners' key files'
+	// paths; ownerPasswordEnv the one holding their keystores' password.
+	ownerKeysEnv     string
+	ownerPasswordEnv string
 }
 
 // Plugin is the contract plugin. It is safe for concurrent use.
@@ -93,18 +95,12 @@ func (p *Plugin) Configure(_ context.Context, raw map[string]any) error {
 	if s, _ := raw["password_env"].(string); s != "" {
 		cfg.passwordEnv = s
 	}
-	if v, ok := raw["safe_owner_key_file_envs"]; ok && v != nil {
-		list, ok := v.([]any)
-		if !ok {
-			return sdk.BadInput("contract: safe_owner_key_file_envs must be a list of environment variable names, not %T", v)
-		}
-		for i, e := range list {
-			name, _ := e.(string)
-			if name == "" || strings.ContainsAny(name, "=/ ") {
-				return sdk.BadInput("contract: safe_owner_key_file_envs[%d] must name an environment variable (holding a key file's path), not %v", i, e)
-			}
-			cfg.ownerKeyEnvs = append(cfg.ownerKeyEnvs, name)
-		}
+	cfg.ownerKeysEnv, cfg.ownerPasswordEnv = contractspec.DefaultOwnerKeysEnv, contractspec.DefaultOwnerPasswordEnv
+	if s, _ := raw["safe_owner_keys_env"].(string); s != "" {
+		cfg.ownerKeysEnv = s
+	}
+	if s, _ := raw["safe_owner_password_env"].(string); s != "" {
+		cfg.ownerPasswordEnv = s
 	}
 	cfg.stateDir, _ = raw["state_dir"].(string)
 	if cfg.stateDir == "" {
@@ -160,7 +156,7 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		}
 		summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
 		if safe != nil {
-			summary = fmt.Sprintf("would have the Safe %s call %s on %s%s on chain %s, signed by %d owner key(s)", safe.Hex(), c.display(), c.to.Hex(), withValue(c.value), cfg.chainID, len(cfg.ownerKeyEnvs))
+			summary = fmt.Sprintf("would have the Safe %s call %s on %s%s on chain %s, signed by the owner keys in %s", safe.Hex(), c.display(), c.to.Hex(), withValue(c.value), cfg.chainID, cfg.ownerKeysEnv)
 		}
 	case "deploy":
 		d, err := parseDeploy(req.Inputs)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -53,8 +55,9 @@ type safeCall struct {
 // threshold are given, or when the call would revert as the Safe makes it.
 func (p *Plugin) safeTx(ctx context.Context, cl *ethclient.Client, cfg *config, safe common.Address, c *callInputs) (*safeCall, error) {
 	op := fmt.Sprintf("call %s on %s through the Safe %s", c.display(), c.to.Hex(), safe.Hex())
-	if len(cfg.ownerKeyEnvs) == 0 {
-		return nil, sdk.BadInput("contract: %s: no owner keys: set safe_owner_key_file_envs to the variables holding the Safe owners' key files", op)
+	paths := filepath.SplitList(os.Getenv(cfg.ownerKeysEnv))
+	if len(paths) == 0 {
+		return nil, sdk.Unauthenticated("contract: %s: no owner keys: set %s to the paths of the Safe owners' key files, separated by %q", op, cfg.ownerKeysEnv, string(os.PathListSeparator))
 	}
 	code, err := cl.CodeAt(ctx, safe, nil)
 	if err != nil {
@@ -81,24 +84,22 @@ func (p *Plugin) safeTx(ctx context.Context, cl *ethclient.Client, cfg *config, 
 		isOwner[o] = true
 	}
 	keys := map[common.Address]*signer{}
-	var envs []string
-	for _, env := range cfg.ownerKeyEnvs {
-		k, err := readKey(env, env+"_PASSWORD", "Safe owner")
+	for i, path := range paths {
+		k, err := readKeyFile(path, cfg.ownerKeysEnv, cfg.ownerPasswordEnv, "Safe owner")
 		if err != nil {
 			return nil, err
 		}
 		if !isOwner[k.address] {
-			return nil, sdk.Errorf(sdk.KindPermissionDenied, "contract: %s: the key file from %s is for %s, which is not an owner of the Safe (owners: %s); nothing was signed", op, env, k.address.Hex(), addrList(owners))
+			return nil, sdk.Errorf(sdk.KindPermissionDenied, "contract: %s: key file %d of %s is for %s, which is not an owner of the Safe (owners: %s); nothing was signed", op, i+1, cfg.ownerKeysEnv, k.address.Hex(), addrList(owners))
 		}
 		if keys[k.address] == nil {
 			keys[k.address] = k
-			envs = append(envs, env)
 		}
 	}
 	need := int(threshold.Int64())
 	if len(keys) < need {
-		return nil, sdk.Errorf(sdk.KindPermissionDenied, "contract: %s: the Safe needs %d owner signatures (threshold %d of %d owners), but only %d owner key(s) are given (%s); nothing was signed",
-			op, need, need, len(owners), len(keys), strings.Join(envs, ", "))
+		return nil, sdk.Errorf(sdk.KindPermissionDenied, "contract: %s: the Safe needs %d owner signatures (threshold %d of %d owners), but only %d owner key(s) are given in %s; nothing was signed",
+			op, need, need, len(owners), len(keys), cfg.ownerKeysEnv)
 	}
 
 	// The call as the Safe would make it: a revert here is the contract's

@@ -59,6 +59,11 @@ func readKey(keyEnv, passEnv, role string) (*signer, error) {
 	if path == "" {
 		return nil, sdk.Unauthenticated("contract: no %s: set %s to the path of the %s's key file (64 hex digits, or a keystore JSON with its password in %s)", role, keyEnv, role, passEnv)
 	}
+	return readKeyFile(path, keyEnv, passEnv, role)
+}
+
+// readKeyFile reads the key file at path, named in the variable keyEnv.
+func readKeyFile(path, keyEnv, passEnv, role string) (*signer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, sdk.Unauthenticated("contract: %s key file (from %s): %v", role, keyEnv, err)

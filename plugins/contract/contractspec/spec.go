@@ -9,6 +9,10 @@ import "github.com/alpha-orion/runbook/engine/catalog"
 const (
 	DefaultKeyFileEnv  = "RUNBOOK_CONTRACT_KEY_FILE"
 	DefaultPasswordEnv = "RUNBOOK_CONTRACT_KEY_PASSWORD"
+	// DefaultOwnerKeysEnv holds the Safe owners' key file paths.
+	DefaultOwnerKeysEnv = "RUNBOOK_SAFE_OWNER_KEY_FILES"
+	// DefaultOwnerPasswordEnv holds the password of owner keystores.
+	DefaultOwnerPasswordEnv = "RUNBOOK_SAFE_OWNER_KEY_PASSWORD"
 )
 
 var (
@@ -53,15 +57,17 @@ var Spec = catalog.Plugin{
 			Description: "the environment variable holding the keystore's password; default " + DefaultPasswordEnv},
 		{Name: "state_dir", Type: catalog.String,
 			Description: "folder of the records of signed transactions, by idempotency key, and of the nonce locks (one per chain and sender, held from choosing a nonce until the transaction is mined, so two runs sharing the folder never use one nonce); default runbook/contract in the user's cache folder"},
-		{Name: "safe_owner_key_file_envs", Type: catalog.List,
-			Description: "for call with safe: the environment variables holding the paths of the Safe owners' key files, one each (64 hex digits, or a keystore V3 JSON with its password in the variable NAME_PASSWORD); at least the Safe's threshold of them must be owners"},
+		{Name: "safe_owner_keys_env", Type: catalog.String,
+			Description: "for call with safe: the environment variable holding the paths of the Safe owners' key files (64 hex digits, or a keystore V3 JSON), separated like PATH (':' on Unix); at least the Safe's on-chain threshold of them must be owners; default " + DefaultOwnerKeysEnv},
+		{Name: "safe_owner_password_env", Type: catalog.String,
+			Description: "the environment variable holding the password of the owner key files that are keystores; default " + DefaultOwnerPasswordEnv},
 	},
 	Actions: []catalog.Action{
 		{
 			Name:        "call",
 			Description: "Send a transaction calling a contract function (pause, withdraw, …) and wait for its receipt, directly or through a Safe multisig that owns the contract. A call that would revert is refused with the decoded reason.",
 			Inputs: []catalog.Field{addressIn, abiIn, methodIn, argsIn, valueIn,
-				{Name: "safe", Type: catalog.String, Description: "the Safe multisig (v1.3 or later) that makes the call: the owners' keys (safe_owner_key_file_envs) sign its EIP-712 transaction, at least its on-chain threshold of them, and the signer sends execTransaction; empty: the signer calls directly"},
+				{Name: "safe", Type: catalog.String, Description: "the Safe multisig (v1.3 or later) that makes the call: the owners' keys (safe_owner_keys_env) sign its EIP-712 transaction, at least its on-chain threshold of them, and the signer sends execTransaction; empty: the signer calls directly"},
 				{Name: "wait", Type: catalog.Bool, Description: "wait for the receipt (default true); false returns once the node has the transaction"},
 				confIn, gasIn, maxFeeIn, bumpIn, percentIn},
 			Outputs: append(append([]catalog.Field(nil), txOut...),
