@@ -132,7 +132,10 @@ func (rp *replacer) replace(ctx context.Context, cl *ethclient.Client, rec *reco
 		if sug, err := cl.SuggestGasTipCap(ctx); err == nil && sug.Cmp(tip) > 0 {
 			tip = sug
 		}
-		feeCap = raise(last.GasFeeCap(), rp.policy.percent)
+		// The tip buys inclusion; the max fee rises only as geth's
+		// replacement rule requires, and to cover twice the base fee
+		// plus the new tip, so the cap leaves room for the tip to grow.
+		feeCap = raise(last.GasFeeCap(), minBumpPercent)
 		if head.BaseFee != nil {
 			if need := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip); need.Cmp(feeCap) > 0 {
 				feeCap = need

@@ -25,7 +25,7 @@ var (
 	gasIn     = catalog.Field{Name: "gas_limit", Type: catalog.Int, Description: "gas limit; default the node's estimate plus 20%"}
 	maxFeeIn  = catalog.Field{Name: "max_fee_gwei", Type: catalog.Number, Description: "the most a unit of gas may cost (maxFeePerGas), in gwei: the first fee is capped there, and replacements stop there; required with bump_after"}
 	bumpIn    = catalog.Field{Name: "bump_after", Type: catalog.Duration, Description: "when the transaction is not mined within this time, replace it (same nonce) with fees raised by bump_percent, again and again up to max_fee_gwei, then fail naming every hash sent; default no replacement"}
-	percentIn = catalog.Field{Name: "bump_percent", Type: catalog.Int, Description: "how much each replacement raises both maxFeePerGas and maxPriorityFeePerGas, in percent (default 20; at least 10, the rise a geth node requires to replace a pending transaction)"}
+	percentIn = catalog.Field{Name: "bump_percent", Type: catalog.Int, Description: "how much each replacement raises the tip (maxPriorityFeePerGas, or a legacy gasPrice), in percent (default 20; at least 10, the rise a geth node requires of both fees to replace a pending transaction); maxFeePerGas rises by those 10% or to twice the base fee plus the new tip, whichever is more"}
 
 	txOut = []catalog.Field{
 		{Name: "tx_hash", Type: catalog.String, Description: "the transaction's hash"},
