@@ -158,6 +158,10 @@ func (p *Plugin) balance(ctx context.Context, req sdk.Request) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := parseTokens(req.Inputs["tokens"])
+	if err != nil {
+		return nil, err
+	}
 	cl, err := p.connect(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -167,7 +171,40 @@ func (p *Plugin) balance(ctx context.Context, req sdk.Request) (map[string]any, 
 		return nil, rpcError("read the balance of "+addr.Hex(), err)
 	}
 	ether, _ := new(big.Rat).SetFrac(wei, big.NewInt(1e18)).Float64()
-	return map[string]any{"address": addr.Hex(), "wei": wei.String(), "ether": ether}, nil
+	out := map[string]any{"address": addr.Hex(), "wei": wei.String(), "ether": ether}
+	if len(tokens) > 0 {
+		whole, units := map[string]any{}, map[string]any{}
+		for _, tok := range tokens {
+			bal, dec, err := tokenBalance(ctx, cl, tok, addr)
+			if err != nil {
+				return nil, err
+			}
+			f, _ := new(big.Rat).SetFrac(bal, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(dec)), nil)).Float64()
+			whole[tok.Hex()], units[tok.Hex()] = f, bal.String()
+		}
+		out["tokens"], out["token_units"] = whole, units
+	}
+	return out, nil
+}
+
+// parseTokens reads a list of ERC-20 token addresses.
+func parseTokens(v any) ([]common.Address, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, sdk.BadInput("contract: tokens must be a list of token addresses, not %T", v)
+	}
+	out := make([]common.Address, 0, len(list))
+	for i, x := range list {
+		a, err := parseAddress(fmt.Sprintf("tokens[%d]", i), x)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // pendingWait bounds how long Reconcile waits for a pending transaction.

@@ -172,7 +172,14 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		if err != nil {
 			return sdk.Plan{}, err
 		}
+		tokens, err := parseTokens(req.Inputs["tokens"])
+		if err != nil {
+			return sdk.Plan{}, err
+		}
 		summary = fmt.Sprintf("would read the balance of %s on chain %s", addr.Hex(), cfg.chainID)
+		if len(tokens) > 0 {
+			summary += fmt.Sprintf(", and of %d token(s)", len(tokens))
+		}
 	default:
 		return sdk.Plan{}, sdk.Errorf(sdk.KindUnimplemented, "contract: no action %q", req.Action)
 	}

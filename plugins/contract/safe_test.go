@@ -133,7 +133,7 @@ func TestSafeOwner(t *testing.T) {
 
 	// Every asset to the cold wallet, which is the Safe.
 	f.must("call", viaSafe("withdraw"), "run-s/withdraw")
-	tok := f.must("call", viaSafe("withdrawToken", w.token.Hex()), "run-s/withdraw-token")
+	tok := f.must("call", viaSafe("withdrawTokens", []any{w.token.Hex()}), "run-s/withdraw-tokens")
 	if tok["safe_nonce"] != 2 {
 		t.Errorf("the third Safe transaction used Safe nonce %v, want 2", tok["safe_nonce"])
 	}
@@ -142,6 +142,12 @@ func TestSafeOwner(t *testing.T) {
 	}
 	if got := read(w.token, tokenArtifact, "balanceOf", w.safe.Hex()); got != w.tokens.String() {
 		t.Errorf("Safe's tokens = %v, want %s", got, w.tokens)
+	}
+	bal := f.must("balance", map[string]any{"address": w.safe.Hex(), "tokens": []any{strings.ToLower(w.token.Hex())}}, "")
+	units, _ := bal["token_units"].(map[string]any)
+	whole, _ := bal["tokens"].(map[string]any)
+	if units[w.token.Hex()] != w.tokens.String() || num(whole[w.token.Hex()]) != 1e6 {
+		t.Errorf("balance with tokens = %v, want %s units = 1000000 tokens (18 decimals) under the checksummed address", bal, w.tokens)
 	}
 	if got := read(w.token, tokenArtifact, "balanceOf", w.contract.Hex()); got != "0" {
 		t.Errorf("contract's tokens after withdrawToken = %v, want 0", got)
@@ -186,4 +192,15 @@ func TestSafeRefusals(t *testing.T) {
 	if got := f.must("read", map[string]any{"address": w.contract.Hex(), "abi": v1Artifact, "method": "paused"}, ""); got["result"] != false {
 		t.Fatalf("paused() = %v after refusals, want false", got["result"])
 	}
+}
+
+// num reads a number output, which the plugin protocol may carry as an int.
+func num(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return -1
 }

@@ -103,14 +103,17 @@ var Spec = catalog.Plugin{
 		},
 		{
 			Name:        "balance",
-			Description: "Read an address's ether balance.",
+			Description: "Read an address's ether balance, and its balance of each ERC-20 token listed (balanceOf).",
 			Inputs: []catalog.Field{
 				{Name: "address", Type: catalog.String, Required: true, Description: "any address: a contract, the signer, the multisig"},
+				{Name: "tokens", Type: catalog.List, Description: "ERC-20 token contracts whose balanceOf(address) to read too"},
 			},
 			Outputs: []catalog.Field{
 				{Name: "address", Type: catalog.String, Description: "the address, checksummed"},
 				{Name: "wei", Type: catalog.String, Description: "the balance in wei, a decimal string (too big for an int)"},
 				{Name: "ether", Type: catalog.Number, Description: "the balance in ether (rounded; use wei for exact sums)"},
+				{Name: "tokens", Type: catalog.Map, Description: "each listed token's checksummed address to the balance in whole tokens by its decimals() (rounded; 18 decimals when the token has no decimals())"},
+				{Name: "token_units", Type: catalog.Map, Description: "each listed token's checksummed address to the balance in base units, a decimal string"},
 			},
 			Idempotent: true,
 			ReadOnly:   true,

@@ -80,6 +80,20 @@ contract FlashLoanArbitrage is Ownable, Pausable {
         emit TokenWithdrawn(address(token), coldWallet, amount);
     }
 
+    /// @notice Sends the contract's whole balance of each of `tokens` to the cold
+    /// wallet, skipping those it holds none of; reverts when it holds none of any.
+    function withdrawTokens(IERC20[] calldata tokens) external onlyOwner {
+        bool any;
+        for (uint256 i = 0; i < tokens.length; i++) {
+            uint256 amount = tokens[i].balanceOf(address(this));
+            if (amount == 0) continue;
+            any = true;
+            tokens[i].safeTransfer(coldWallet, amount);
+            emit TokenWithdrawn(address(tokens[i]), coldWallet, amount);
+        }
+        if (!any) revert NothingToWithdraw();
+    }
+
     function _deposit() internal whenNotPaused {
         deposits[msg.sender] += msg.value;
         emit Deposited(msg.sender, msg.value);
