@@ -172,18 +172,16 @@ func (p *Plugin) balance(ctx context.Context, req sdk.Request) (map[string]any, 
 	}
 	ether, _ := new(big.Rat).SetFrac(wei, big.NewInt(1e18)).Float64()
 	out := map[string]any{"address": addr.Hex(), "wei": wei.String(), "ether": ether}
-	if len(tokens) > 0 {
-		whole, units := map[string]any{}, map[string]any{}
-		for _, tok := range tokens {
-			bal, dec, err := tokenBalance(ctx, cl, tok, addr)
-			if err != nil {
-				return nil, err
-			}
-			f, _ := new(big.Rat).SetFrac(bal, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(dec)), nil)).Float64()
-			whole[tok.Hex()], units[tok.Hex()] = f, bal.String()
+	whole, units := map[string]any{}, map[string]any{}
+	for _, tok := range tokens {
+		bal, dec, err := tokenBalance(ctx, cl, tok, addr)
+		if err != nil {
+			return nil, err
 		}
-		out["tokens"], out["token_units"] = whole, units
+		f, _ := new(big.Rat).SetFrac(bal, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(dec)), nil)).Float64()
+		whole[tok.Hex()], units[tok.Hex()] = f, bal.String()
 	}
+	out["tokens"], out["token_units"] = whole, units
 	return out, nil
 }
 
