@@ -41,6 +41,7 @@ type contractState struct {
 	old, multisig common.Address
 	funds         *big.Int
 	tokens        []common.Address
+	symbols       []string // of tokens
 	tokenFunds    *big.Int // of each token
 	v1, v2, token string
 	safeArt       string
@@ -110,7 +111,8 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 	tokenFunds := chain.Ether(250_000) // 250000 tokens of 18 decimals
 	var tokens []common.Address
 	var tokenList []string
-	for _, sym := range []string{"TUSD", "TWETH"} {
+	symbols := []string{"TUSD", "TWETH"}
+	for _, sym := range symbols {
 		tok, err := c.Deploy(ctx, nil, tokenArt, "Test "+sym, sym, old, tokenFunds)
 		if err != nil {
 			return nil, fmt.Errorf("deploy token %s: %w", sym, err)
@@ -150,7 +152,7 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 	spike := new(big.Int).Mul(before, big.NewInt(50))
 	c.SetMinerTip(spike)
 
-	w.remember("contract", contractState{old: old, multisig: safe, funds: funds, tokens: tokens, tokenFunds: tokenFunds,
+	w.remember("contract", contractState{old: old, multisig: safe, funds: funds, tokens: tokens, symbols: symbols, tokenFunds: tokenFunds,
 		v1: art("FlashLoanArbitrage"), v2: art("FlashLoanArbitrageV2"), token: art("TestToken"), safeArt: art("Safe")})
 	return &Stage{
 		Params: map[string]string{
@@ -186,11 +188,12 @@ func verifyContractEmergency(ctx context.Context, w *World, _ *Stage) []Check {
 	out = append(out, check("old contract drained of ether", left != nil && left.Sign() == 0, "%s wei left", left))
 	got, _ := c.Balance(ctx, cs.multisig)
 	out = append(out, check("ether in the multisig", got != nil && got.Cmp(cs.funds) == 0, "multisig holds %s wei (want %s)", got, cs.funds))
-	for _, tok := range cs.tokens {
+	for i, tok := range cs.tokens {
+		sym := cs.symbols[i]
 		left, lerr := callUint(ctx, c, cs.token, tok, "balanceOf", cs.old)
 		held, herr := callUint(ctx, c, cs.token, tok, "balanceOf", cs.multisig)
-		out = append(out, check("old contract drained of token "+tok.Hex(), lerr == nil && left.Sign() == 0, "balanceOf(old) = %s %s", left, errText(lerr)))
-		out = append(out, check("token "+tok.Hex()+" in the multisig", herr == nil && held.Cmp(cs.tokenFunds) == 0, "balanceOf(multisig) = %s (want %s) %s", held, cs.tokenFunds, errText(herr)))
+		out = append(out, check("old contract drained of "+sym, lerr == nil && left.Sign() == 0, "%s.balanceOf(old) = %s %s", tok.Hex(), left, errText(lerr)))
+		out = append(out, check(sym+" in the multisig", herr == nil && held.Cmp(cs.tokenFunds) == 0, "%s.balanceOf(multisig) = %s (want %s) %s", tok.Hex(), held, cs.tokenFunds, errText(herr)))
 	}
 	// The Safe made the owner's calls: pause, withdraw, withdrawTokens.
 	nonce, nerr := callUint(ctx, c, cs.safeArt, cs.multisig, "nonce")
