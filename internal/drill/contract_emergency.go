@@ -145,11 +145,11 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 	}
 
 	// The gas spike: from now on the node's miner takes no transaction
-	// tipping under 50 times what it took so far, as in an exploit when
+	// tipping under 20 times what it took so far, as in an exploit when
 	// everyone bids for inclusion. The node still suggests the old tip, so
 	// the runbook's first transactions wait in the pool until replaced.
 	before := c.MinerTip()
-	spike := new(big.Int).Mul(before, big.NewInt(50))
+	spike := new(big.Int).Mul(before, big.NewInt(20))
 	c.SetMinerTip(spike)
 
 	w.remember("contract", contractState{old: old, multisig: safe, funds: funds, tokens: tokens, symbols: symbols, tokenFunds: tokenFunds,
@@ -160,7 +160,7 @@ func setupContractEmergency(ctx context.Context, w *World) (*Stage, error) {
 			"tokens": strings.Join(tokenList, ","), "chain_id": c.ChainID().String(),
 			"abi": art("FlashLoanArbitrage"), "fixed": art("FlashLoanArbitrageV2"),
 			// Production waits a minute before replacing; a drill has no minute to spare.
-			"bump_after": "300ms", "bump_percent": "100",
+			"bump_after": "200ms", "bump_percent": "100",
 		},
 		Secrets: map[string]string{"ETH_RPC_URL": c.URL(), "RENDER_API_KEY": render.APIKey()},
 		// The plugin reads the key files from the variables the drill names.
