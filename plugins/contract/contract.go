@@ -4,7 +4,20 @@
 // node with go-ethereum's ethclient.
 //
 // Actions: call (a state-changing function, waiting for the receipt), read
-// (a view function), deploy (an artifact's bytecode) and balance.
+// (a view function), deploy (an artifact's bytecode) and balance (ether,
+// and ERC-20 tokens' balanceOf).
+//
+// A call may go through a Safe multisig that owns the contract (input
+// safe): the owners' keys, from the files listed in the variable named by
+// safe_owner_keys_env, sign the Safe transaction's EIP-712 hash once the
+// plugin has read the Safe's owners and threshold and checked the keys
+// against them; the signer then sends execTransaction and pays the gas.
+//
+// Fees: with bump_after and max_fee_gwei, a transaction not mined in time
+// is replaced on its nonce with a higher tip (geth's pool needs both fees
+// 10% higher), up to max_fee_gwei; then the step fails naming every hash
+// sent. A nonce lock per chain and sender in state_dir, held from choosing
+// the nonce until the transaction is mined, keeps two runs off one nonce.
 //
 // The signer never comes from YAML: the environment variable named by
 // key_file_env holds the path of a key file, either 64 hex digits or a
@@ -14,7 +27,7 @@
 //
 // Idempotency: before a transaction leaves the process, its signed bytes,
 // hash and nonce are written to a record in state_dir named after the
-// step's idempotency key. Another attempt of the step (after a crash, a
+// step's idempotency key, and so is every replacement before it is sent. Another attempt of the step (after a crash, a
 // timeout or a lost answer) finds the record and never signs a second
 // transaction while the first can still be mined: a mined transaction is
 // reported as the step's result, a pending one is waited for, and one the
