@@ -84,6 +84,17 @@ func TestEmergency(t *testing.T) {
 		t.Fatalf("contract balance after withdraw = %v, want 0", got)
 	}
 
+	// A token it holds goes the same way, signed by the one owner key.
+	tok, err := c.DeployArtifact(context.Background(), tokenArtifact, "Test USD", "TUSD", common.HexToAddress(addr), chain.Ether(500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must("call", call("withdrawTokens", []any{tok.Hex()}), "run-1/withdraw-tokens")
+	bal := f.must("balance", map[string]any{"address": multisig.Hex(), "tokens": []any{tok.Hex()}}, "")
+	if units, _ := bal["token_units"].(map[string]any); units[tok.Hex()] != chain.Ether(500).String() {
+		t.Fatalf("multisig's tokens after withdrawTokens = %v, want 500 tokens", bal)
+	}
+
 	// Pausing again reverts before anything is sent, with OpenZeppelin's
 	// custom error decoded from the ABI.
 	n := f.nonce(owner.Address)
