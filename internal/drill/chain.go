@@ -10,8 +10,9 @@ import (
 	"github.com/alpha-orion/runbook/plugins/contract/chain"
 )
 
-// contractFixtures are the compiled test contracts (FlashLoanArbitrage and
-// its patched V2), copies of the contract plugin's testdata artifacts.
+// contractFixtures are the compiled test contracts (FlashLoanArbitrage, its
+// patched V2, an ERC-20 token, Safe and SafeProxy), copies of the contract
+// plugin's testdata artifacts.
 //
 //go:embed fixtures/contract/*.json
 var contractFixtures embed.FS

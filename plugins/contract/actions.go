@@ -8,7 +8,9 @@ import (
 
 	"github.com/alpha-orion/runbook/plugins/sdk"
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
 )
 
 // call sends a transaction to a contract function.
@@ -25,7 +27,15 @@ func (p *Plugin) call(ctx context.Context, req sdk.Request, log sdk.Logger) (map
 	if w, ok := req.Inputs["wait"].(bool); ok {
 		wait = w
 	}
-	return p.transact(ctx, cfg, req, txSpec{
+	fee, err := parseFeePolicy(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	safe, err := parseSafe(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	t := txSpec{
 		action:        "call",
 		op:            fmt.Sprintf("call %s on %s", c.display(), c.to.Hex()),
 		to:            &c.to,
@@ -35,7 +45,35 @@ func (p *Plugin) call(ctx context.Context, req sdk.Request, log sdk.Logger) (map
 		abi:           c.abi,
 		wait:          wait,
 		confirmations: confirmations(req.Inputs),
-	}, log)
+		fee:           fee,
+	}
+	if safe != nil {
+		t.op += " through the Safe " + safe.Hex()
+		direct := t
+		t.prepare = func(ctx context.Context, cl *ethclient.Client) (txSpec, error) {
+			sc, err := p.safeTx(ctx, cl, cfg, *safe, c)
+			if err != nil {
+				return direct, err
+			}
+			via := direct
+			via.op = fmt.Sprintf("call %s on %s through the Safe %s (Safe nonce %d)", c.display(), c.to.Hex(), safe.Hex(), sc.nonce)
+			via.to, via.value, via.data, via.abi, via.safe = safe, new(big.Int), sc.data, &parsedSafeABI, sc
+			return via, nil
+		}
+	}
+	return p.transact(ctx, cfg, req, t, log)
+}
+
+// parseSafe reads a call's safe input: nil when absent or empty.
+func parseSafe(in map[string]any) (*common.Address, error) {
+	if v, ok := in["safe"]; !ok || v == nil || v == "" {
+		return nil, nil
+	}
+	a, err := parseAddress("safe", in["safe"])
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // deploy sends a contract creation.
@@ -48,7 +86,12 @@ func (p *Plugin) deploy(ctx context.Context, req sdk.Request, log sdk.Logger) (m
 	if err != nil {
 		return nil, err
 	}
+	fee, err := parseFeePolicy(req.Inputs)
+	if err != nil {
+		return nil, err
+	}
 	return p.transact(ctx, cfg, req, txSpec{
+		fee:           fee,
 		action:        "deploy",
 		op:            "deploy " + d.display(),
 		value:         d.value,
@@ -115,6 +158,10 @@ func (p *Plugin) balance(ctx context.Context, req sdk.Request) (map[string]any, 
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := parseTokens(req.Inputs["tokens"])
+	if err != nil {
+		return nil, err
+	}
 	cl, err := p.connect(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -124,7 +171,38 @@ func (p *Plugin) balance(ctx context.Context, req sdk.Request) (map[string]any, 
 		return nil, rpcError("read the balance of "+addr.Hex(), err)
 	}
 	ether, _ := new(big.Rat).SetFrac(wei, big.NewInt(1e18)).Float64()
-	return map[string]any{"address": addr.Hex(), "wei": wei.String(), "ether": ether}, nil
+	out := map[string]any{"address": addr.Hex(), "wei": wei.String(), "ether": ether}
+	whole, units := map[string]any{}, map[string]any{}
+	for _, tok := range tokens {
+		bal, dec, err := tokenBalance(ctx, cl, tok, addr)
+		if err != nil {
+			return nil, err
+		}
+		f, _ := new(big.Rat).SetFrac(bal, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(dec)), nil)).Float64()
+		whole[tok.Hex()], units[tok.Hex()] = f, bal.String()
+	}
+	out["tokens"], out["token_units"] = whole, units
+	return out, nil
+}
+
+// parseTokens reads a list of ERC-20 token addresses.
+func parseTokens(v any) ([]common.Address, error) {
+	if v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, sdk.BadInput("contract: tokens must be a list of token addresses, not %T", v)
+	}
+	out := make([]common.Address, 0, len(list))
+	for i, x := range list {
+		a, err := parseAddress(fmt.Sprintf("tokens[%d]", i), x)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // pendingWait bounds how long Reconcile waits for a pending transaction.

@@ -4,7 +4,20 @@
 // node with go-ethereum's ethclient.
 //
 // Actions: call (a state-changing function, waiting for the receipt), read
-// (a view function), deploy (an artifact's bytecode) and balance.
+// (a view function), deploy (an artifact's bytecode) and balance (ether,
+// and ERC-20 tokens' balanceOf).
+//
+// A call may go through a Safe multisig that owns the contract (input
+// safe): the owners' keys, from the files listed in the variable named by
+// safe_owner_keys_env, sign the Safe transaction's EIP-712 hash once the
+// plugin has read the Safe's owners and threshold and checked the keys
+// against them; the signer then sends execTransaction and pays the gas.
+//
+// Fees: with bump_after and max_fee_gwei, a transaction not mined in time
+// is replaced on its nonce with a higher tip (geth's pool needs both fees
+// 10% higher), up to max_fee_gwei; then the step fails naming every hash
+// sent. A nonce lock per chain and sender in state_dir, held from choosing
+// the nonce until the transaction is mined, keeps two runs off one nonce.
 //
 // The signer never comes from YAML: the environment variable named by
 // key_file_env holds the path of a key file, either 64 hex digits or a
@@ -14,7 +27,7 @@
 //
 // Idempotency: before a transaction leaves the process, its signed bytes,
 // hash and nonce are written to a record in state_dir named after the
-// step's idempotency key. Another attempt of the step (after a crash, a
+// step's idempotency key, and so is every replacement before it is sent. Another attempt of the step (after a crash, a
 // timeout or a lost answer) finds the record and never signs a second
 // transaction while the first can still be mined: a mined transaction is
 // reported as the step's result, a pending one is waited for, and one the
@@ -46,6 +59,10 @@ type config struct {
 	keyFileEnv  string
 	passwordEnv string
 	stateDir    string
+	// ownerKeysEnv names the variable holding the Safe owners' key files'
+	// paths; ownerPasswordEnv the one holding their keystores' password.
+	ownerKeysEnv     string
+	ownerPasswordEnv string
 }
 
 // Plugin is the contract plugin. It is safe for concurrent use.
@@ -91,6 +108,13 @@ func (p *Plugin) Configure(_ context.Context, raw map[string]any) error {
 	if s, _ := raw["password_env"].(string); s != "" {
 		cfg.passwordEnv = s
 	}
+	cfg.ownerKeysEnv, cfg.ownerPasswordEnv = contractspec.DefaultOwnerKeysEnv, contractspec.DefaultOwnerPasswordEnv
+	if s, _ := raw["safe_owner_keys_env"].(string); s != "" {
+		cfg.ownerKeysEnv = s
+	}
+	if s, _ := raw["safe_owner_password_env"].(string); s != "" {
+		cfg.ownerPasswordEnv = s
+	}
 	cfg.stateDir, _ = raw["state_dir"].(string)
 	if cfg.stateDir == "" {
 		cache, err := os.UserCacheDir()
@@ -134,12 +158,25 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		}
 		if req.Action == "read" {
 			summary = fmt.Sprintf("would read %s from %s on chain %s", c.display(), c.to.Hex(), cfg.chainID)
-		} else {
-			summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
+			break
+		}
+		if _, err := parseFeePolicy(req.Inputs); err != nil {
+			return sdk.Plan{}, err
+		}
+		safe, err := parseSafe(req.Inputs)
+		if err != nil {
+			return sdk.Plan{}, err
+		}
+		summary = fmt.Sprintf("would send %s to %s%s on chain %s", c.display(), c.to.Hex(), withValue(c.value), cfg.chainID)
+		if safe != nil {
+			summary = fmt.Sprintf("would have the Safe %s call %s on %s%s on chain %s, signed by the owner keys in %s", safe.Hex(), c.display(), c.to.Hex(), withValue(c.value), cfg.chainID, cfg.ownerKeysEnv)
 		}
 	case "deploy":
 		d, err := parseDeploy(req.Inputs)
 		if err != nil {
+			return sdk.Plan{}, err
+		}
+		if _, err := parseFeePolicy(req.Inputs); err != nil {
 			return sdk.Plan{}, err
 		}
 		summary = fmt.Sprintf("would deploy %s (%d bytes of code)%s on chain %s", d.display(), len(d.art.Bytecode), withValue(d.value), cfg.chainID)
@@ -148,7 +185,14 @@ func (p *Plugin) Plan(_ context.Context, req sdk.Request) (sdk.Plan, error) {
 		if err != nil {
 			return sdk.Plan{}, err
 		}
+		tokens, err := parseTokens(req.Inputs["tokens"])
+		if err != nil {
+			return sdk.Plan{}, err
+		}
 		summary = fmt.Sprintf("would read the balance of %s on chain %s", addr.Hex(), cfg.chainID)
+		if len(tokens) > 0 {
+			summary += fmt.Sprintf(", and of %d token(s)", len(tokens))
+		}
 	default:
 		return sdk.Plan{}, sdk.Errorf(sdk.KindUnimplemented, "contract: no action %q", req.Action)
 	}

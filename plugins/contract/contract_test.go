@@ -26,7 +26,7 @@ func TestEmergency(t *testing.T) {
 	f.useSigner(owner)
 	multisig := f.signer(nil).Address // a fresh cold wallet, empty
 
-	dep := f.must("deploy", map[string]any{"artifact": v1Artifact, "args": []any{owner.Address.Hex()}}, "run-1/deploy")
+	dep := f.must("deploy", map[string]any{"artifact": v1Artifact, "args": []any{owner.Address.Hex(), multisig.Hex()}}, "run-1/deploy")
 	addr, _ := dep["address"].(string)
 	if !common.IsHexAddress(addr) || dep["status"] != "success" || dep["block"].(int) == 0 || dep["from"] != owner.Address.Hex() {
 		t.Fatalf("deploy outputs = %v", dep)
@@ -66,8 +66,12 @@ func TestEmergency(t *testing.T) {
 		t.Fatalf("deposits(owner) = %#v, want the wei as a string", got["result"])
 	}
 
-	// The emergency path: withdraw is allowed while paused.
-	in = call("withdraw", multisig.Hex())
+	// The emergency path: withdraw is allowed while paused, and sends
+	// everything to the cold wallet fixed at deployment.
+	if got := f.must("read", call("coldWallet"), ""); got["result"] != multisig.Hex() {
+		t.Fatalf("coldWallet() = %v, want %s", got["result"], multisig.Hex())
+	}
+	in = call("withdraw")
 	in["confirmations"] = 2
 	w := f.must("call", in, "run-1/withdraw")
 	if w["status"] != "success" {
@@ -80,6 +84,17 @@ func TestEmergency(t *testing.T) {
 		t.Fatalf("contract balance after withdraw = %v, want 0", got)
 	}
 
+	// A token it holds goes the same way, signed by the one owner key.
+	tok, err := c.DeployArtifact(context.Background(), tokenArtifact, "Test USD", "TUSD", common.HexToAddress(addr), chain.Ether(500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must("call", call("withdrawTokens", []any{tok.Hex()}), "run-1/withdraw-tokens")
+	bal := f.must("balance", map[string]any{"address": multisig.Hex(), "tokens": []any{tok.Hex()}}, "")
+	if units, _ := bal["token_units"].(map[string]any); units[tok.Hex()] != chain.Ether(500).String() {
+		t.Fatalf("multisig's tokens after withdrawTokens = %v, want 500 tokens", bal)
+	}
+
 	// Pausing again reverts before anything is sent, with OpenZeppelin's
 	// custom error decoded from the ABI.
 	n := f.nonce(owner.Address)
@@ -89,11 +104,11 @@ func TestEmergency(t *testing.T) {
 		t.Errorf("a reverting pause sent a transaction")
 	}
 	// A second withdraw has nothing left: the contract's own error.
-	r = f.exec("call", call("withdraw", multisig.Hex()), "run-1/withdraw-again")
+	r = f.exec("call", call("withdraw"), "run-1/withdraw-again")
 	plugintest.WantKind(t, r.err, sdk.KindConflict, "NothingToWithdraw()")
 
 	// Deploy the fix, and check it is the fixed one.
-	v2 := f.must("deploy", map[string]any{"artifact": v2Artifact, "args": []any{owner.Address.Hex()}, "confirmations": 2}, "run-1/deploy-fix")
+	v2 := f.must("deploy", map[string]any{"artifact": v2Artifact, "args": []any{owner.Address.Hex(), multisig.Hex()}, "confirmations": 2}, "run-1/deploy-fix")
 	if v2["address"] == addr || !common.IsHexAddress(v2["address"].(string)) {
 		t.Fatalf("deploy V2 outputs = %v", v2)
 	}
@@ -112,7 +127,7 @@ func TestReconcileAfterCrash(t *testing.T) {
 	f := newFixture(t, c, nil, nil)
 	owner := f.signer(chain.Ether(10))
 	f.useSigner(owner)
-	addr, err := c.DeployArtifact(context.Background(), v1Artifact, owner.Address)
+	addr, err := c.DeployArtifact(context.Background(), v1Artifact, owner.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +138,7 @@ func TestReconcileAfterCrash(t *testing.T) {
 		t.Fatalf("Reconcile before anything was sent = %s, want not_applied", rec.State)
 	}
 	first := f.must("call", pause, "run-7/pause")
-	dep := f.must("deploy", map[string]any{"artifact": v2Artifact, "args": []any{owner.Address.Hex()}}, "run-7/deploy")
+	dep := f.must("deploy", map[string]any{"artifact": v2Artifact, "args": []any{owner.Address.Hex(), coldWallet.Hex()}}, "run-7/deploy")
 
 	f.start() // the plugin process "crashes"; a new one starts
 	n := f.nonce(owner.Address)
@@ -168,7 +183,7 @@ func TestPendingLostReplaced(t *testing.T) {
 	f := newFixture(t, c, nil, nil)
 	owner := f.signer(chain.Ether(10))
 	f.useSigner(owner)
-	addr, err := c.DeployArtifact(ctx, v1Artifact, owner.Address)
+	addr, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +246,11 @@ func TestFaults(t *testing.T) {
 	owner := f.signer(chain.Ether(10))
 	stranger := f.signer(chain.Ether(1))
 	broke := f.signer(nil)
-	owned, err := c.DeployArtifact(ctx, v1Artifact, owner.Address)
+	owned, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	brokeOwned, err := c.DeployArtifact(ctx, v1Artifact, broke.Address)
+	brokeOwned, err := c.DeployArtifact(ctx, v1Artifact, broke.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,7 +326,7 @@ func TestFaults(t *testing.T) {
 		}
 		g.secret(ks)
 		g.secrets.Add("correct horse")
-		own, err := c.DeployArtifact(ctx, v1Artifact, ks.Address)
+		own, err := c.DeployArtifact(ctx, v1Artifact, ks.Address, coldWallet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -358,15 +373,15 @@ func TestBadInputs(t *testing.T) {
 		{"missing abi", "call", map[string]any{"address": addr, "abi": "testdata/none.json", "method": "pause"}, []string{"none.json"}},
 		{"unknown method", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "pasue"}, []string{`no function "pasue"`, "pause()"}},
 		{"view via call", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "paused"}, []string{"view function", "contract.read"}},
-		{"argument count", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdraw"}, []string{"1 argument", "address to", "got 0"}},
-		{"bad argument", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdraw", "args": []any{"multisig"}}, []string{"argument to (address)", "not an address"}},
-		{"bad checksum argument", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdraw", "args": []any{badChecksum}}, []string{"bad checksum"}},
+		{"argument count", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdrawToken"}, []string{"1 argument", "address token", "got 0"}},
+		{"bad argument", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdrawToken", "args": []any{"usdc"}}, []string{"argument token (address)", "not an address"}},
+		{"bad checksum argument", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdrawToken", "args": []any{badChecksum}}, []string{"bad checksum"}},
 		{"value to non-payable", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "pause", "value": "1 ether"}, []string{"not payable"}},
 		{"bad value", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "deposit", "value": "lots"}, []string{"not an amount"}},
 		{"fractional wei", "call", map[string]any{"address": addr, "abi": v1Artifact, "method": "deposit", "value": "0.5"}, []string{"whole number of wei"}},
 		{"int for an address", "read", map[string]any{"address": addr, "abi": v1Artifact, "method": "deposits", "args": []any{1}}, []string{"argument #1", "address"}},
 		{"abi without bytecode", "deploy", map[string]any{"artifact": abiOnly}, []string{"no bytecode"}},
-		{"constructor args", "deploy", map[string]any{"artifact": v1Artifact}, []string{"constructor", "1 argument"}},
+		{"constructor args", "deploy", map[string]any{"artifact": v1Artifact}, []string{"constructor", "2 argument", "address coldWallet_"}},
 		{"balance of nothing", "balance", map[string]any{"address": "nobody"}, []string{"not an address"}},
 	}
 	for _, tc := range cases {
@@ -378,8 +393,8 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 
-	p, err := f.plan("call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdraw", "args": []any{checksum}})
-	if err != nil || !strings.Contains(p.Summary, "withdraw("+checksum+")") || !strings.Contains(p.Summary, "chain 1337") {
+	p, err := f.plan("call", map[string]any{"address": addr, "abi": v1Artifact, "method": "withdrawToken", "args": []any{checksum}})
+	if err != nil || !strings.Contains(p.Summary, "withdrawToken("+checksum+")") || !strings.Contains(p.Summary, "chain 1337") {
 		t.Fatalf("plan = %q, %v", p.Summary, err)
 	}
 }
@@ -412,7 +427,7 @@ func TestRevertedOnChain(t *testing.T) {
 	f := newFixture(t, c, nil, nil)
 	owner := f.signer(chain.Ether(10))
 	f.useSigner(owner)
-	addr, err := c.DeployArtifact(context.Background(), v1Artifact, owner.Address)
+	addr, err := c.DeployArtifact(context.Background(), v1Artifact, owner.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)
 	}

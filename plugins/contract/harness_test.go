@@ -45,6 +45,10 @@ var (
 
 var testCatalog = catalog.MustNew(contract.Spec)
 
+// coldWallet is the cold wallet of contracts whose withdrawals a test does
+// not follow.
+var coldWallet = common.HexToAddress("0x000000000000000000000000000000000000c01D")
+
 var (
 	sharedOnce sync.Once
 	shared     *chain.Chain

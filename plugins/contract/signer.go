@@ -48,21 +48,33 @@ func (p *Plugin) loadSigner(cfg *config) (*signer, error) {
 }
 
 func readSigner(cfg *config) (*signer, error) {
-	path := os.Getenv(cfg.keyFileEnv)
+	return readKey(cfg.keyFileEnv, cfg.passwordEnv, "signer")
+}
+
+// readKey reads the key file whose path is in keyEnv, a keystore's
+// password in passEnv; role names the key in errors ("signer", "Safe
+// owner").
+func readKey(keyEnv, passEnv, role string) (*signer, error) {
+	path := os.Getenv(keyEnv)
 	if path == "" {
-		return nil, sdk.Unauthenticated("contract: no signer: set %s to the path of the signer's key file (64 hex digits, or a keystore JSON with its password in %s)", cfg.keyFileEnv, cfg.passwordEnv)
+		return nil, sdk.Unauthenticated("contract: no %s: set %s to the path of the %s's key file (64 hex digits, or a keystore JSON with its password in %s)", role, keyEnv, role, passEnv)
 	}
+	return readKeyFile(path, keyEnv, passEnv, role)
+}
+
+// readKeyFile reads the key file at path, named in the variable keyEnv.
+func readKeyFile(path, keyEnv, passEnv, role string) (*signer, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, sdk.Unauthenticated("contract: signer key file (from %s): %v", cfg.keyFileEnv, err)
+		return nil, sdk.Unauthenticated("contract: %s key file (from %s): %v", role, keyEnv, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
 	if err != nil {
-		return nil, sdk.Unauthenticated("contract: signer key file %s: %v", path, err)
+		return nil, sdk.Unauthenticated("contract: %s key file %s: %v", role, path, err)
 	}
 	if len(data) > maxKeyFile {
-		return nil, sdk.Unauthenticated("contract: signer key file %s is too large to be a key", path)
+		return nil, sdk.Unauthenticated("contract: %s key file %s is too large to be a key", role, path)
 	}
 	s := &signer{file: path}
 	if fi, err := f.Stat(); err == nil && fi.Mode().Perm()&0o077 != 0 {
@@ -70,9 +82,9 @@ func readSigner(cfg *config) (*signer, error) {
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '{' {
-		s.key, err = decryptKeystore(cfg, path, data)
+		s.key, err = decryptKeystore(passEnv, role, path, data)
 	} else {
-		s.key, err = parseHexKey(path, data)
+		s.key, err = parseHexKey(role, path, data)
 	}
 	if err != nil {
 		return nil, err
@@ -81,27 +93,27 @@ func readSigner(cfg *config) (*signer, error) {
 	return s, nil
 }
 
-func decryptKeystore(cfg *config, path string, data []byte) (*ecdsa.PrivateKey, error) {
-	password, ok := os.LookupEnv(cfg.passwordEnv)
+func decryptKeystore(passEnv, role, path string, data []byte) (*ecdsa.PrivateKey, error) {
+	password, ok := os.LookupEnv(passEnv)
 	if !ok {
-		return nil, sdk.Unauthenticated("contract: signer key file %s is a keystore: set %s to its password", path, cfg.passwordEnv)
+		return nil, sdk.Unauthenticated("contract: %s key file %s is a keystore: set %s to its password", role, path, passEnv)
 	}
 	k, err := keystore.DecryptKey(data, password)
 	switch {
 	case errors.Is(err, keystore.ErrDecrypt):
-		return nil, sdk.Unauthenticated("contract: signer keystore %s: the password in %s does not open it", path, cfg.passwordEnv)
+		return nil, sdk.Unauthenticated("contract: %s keystore %s: the password in %s does not open it", role, path, passEnv)
 	case err != nil:
 		// DecryptKey's other errors are about the JSON's structure.
-		return nil, sdk.Unauthenticated("contract: signer keystore %s is not a valid V3 keystore", path)
+		return nil, sdk.Unauthenticated("contract: %s keystore %s is not a valid V3 keystore", role, path)
 	}
 	return k.PrivateKey, nil
 }
 
 // parseHexKey reads 64 hex digits (0x optional). It reports what is wrong
 // without quoting any of it.
-func parseHexKey(path string, data []byte) (*ecdsa.PrivateKey, error) {
+func parseHexKey(role, path string, data []byte) (*ecdsa.PrivateKey, error) {
 	data = bytes.TrimPrefix(bytes.TrimPrefix(data, []byte("0x")), []byte("0X"))
-	bad := sdk.Unauthenticated("contract: signer key file %s holds neither a private key (64 hex digits) nor a keystore (V3 JSON)", path)
+	bad := sdk.Unauthenticated("contract: %s key file %s holds neither a private key (64 hex digits) nor a keystore (V3 JSON)", role, path)
 	if len(data) != 64 {
 		return nil, bad
 	}
@@ -111,7 +123,7 @@ func parseHexKey(path string, data []byte) (*ecdsa.PrivateKey, error) {
 	}
 	key, err := crypto.ToECDSA(raw)
 	if err != nil {
-		return nil, sdk.Unauthenticated("contract: signer key file %s does not hold a valid secp256k1 private key", path)
+		return nil, sdk.Unauthenticated("contract: %s key file %s does not hold a valid secp256k1 private key", role, path)
 	}
 	return key, nil
 }

@@ -29,6 +29,42 @@ type record struct {
 	Hash     string    `json:"tx_hash"`
 	Raw      string    `json:"raw_tx"` // the signed transaction, 0x…
 	Created  time.Time `json:"created"`
+	// Sent is every transaction signed for Nonce, first to last: Hash and
+	// Raw are the last. Replacements with higher fees are added before
+	// they leave the process, so a lookup after a crash asks for them all.
+	Sent []sent `json:"sent,omitempty"`
+	// SafeTxHash and SafeNonce describe a call made through a Safe.
+	SafeTxHash string   `json:"safe_tx_hash,omitempty"`
+	SafeNonce  *uint64  `json:"safe_nonce,omitempty"`
+	Signers    []string `json:"signers,omitempty"`
+}
+
+// sent is one signed transaction for a record's nonce.
+type sent struct {
+	Hash   string    `json:"tx_hash"`
+	Raw    string    `json:"raw_tx"`
+	MaxFee string    `json:"max_fee_wei"` // maxFeePerGas, or gasPrice
+	Tip    string    `json:"tip_wei,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// hashes is every hash sent for the record's nonce, first to last. A
+// record written before replacements existed has only Hash.
+func (r *record) hashes() []string {
+	if len(r.Sent) == 0 {
+		return []string{r.Hash}
+	}
+	out := make([]string, len(r.Sent))
+	for i, s := range r.Sent {
+		out[i] = s.Hash
+	}
+	return out
+}
+
+// add records t as the latest transaction for the nonce.
+func (r *record) add(t sent) {
+	r.Sent = append(r.Sent, t)
+	r.Hash, r.Raw = t.Hash, t.Raw
 }
 
 // store keeps one record per chain and idempotency key, a file each.

@@ -36,6 +36,12 @@ type txSpec struct {
 	abi           *abi.ABI
 	wait          bool
 	confirmations uint64
+	fee           feePolicy
+	// prepare, when set, completes the transaction just before a new one
+	// is signed (not when an earlier attempt's is resumed): a call
+	// through a Safe has its owners sign then, for the Safe's nonce then.
+	prepare func(context.Context, *ethclient.Client) (txSpec, error)
+	safe    *safeCall // set by prepare for a call through a Safe
 }
 
 // connect returns the node's client, checking once that the node serves
@@ -93,19 +99,31 @@ func (p *Plugin) transact(ctx context.Context, cfg *config, req sdk.Request, t t
 		log.Warnf("the signer's key file %s can be read by other users: chmod 600 it", s.file)
 	}
 	st := store{dir: cfg.stateDir, chainID: cfg.chainID}
+	// Held from choosing the nonce until the transaction is mined.
+	unlock, err := lockNonce(ctx, cfg.stateDir, cfg.chainID, s.address, req.StepID, log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	rp := &replacer{s: s, cfg: cfg, st: st, policy: t.fee}
 	if req.IdempotencyKey != "" {
 		rec, err := st.get(req.IdempotencyKey)
 		if err != nil {
 			return nil, err
 		}
 		if rec != nil {
-			out, done, err := p.resume(ctx, cl, rec, t, log)
+			out, done, err := p.resume(ctx, cl, rec, t, rp, log)
 			if err != nil || done {
 				return out, err
 			}
 		}
 	} else {
 		log.Warnf("no idempotency key: a retry of this step cannot tell whether its transaction was sent")
+	}
+	if t.prepare != nil {
+		if t, err = t.prepare(ctx, cl); err != nil {
+			return nil, err
+		}
 	}
 	rec, err := p.send(ctx, cl, cfg, s, st, req, t, log)
 	if err != nil {
@@ -114,7 +132,7 @@ func (p *Plugin) transact(ctx context.Context, cfg *config, req sdk.Request, t t
 	if !t.wait {
 		return pendingOutputs(rec), nil
 	}
-	return await(ctx, cl, rec, t, log)
+	return await(ctx, cl, rec, t, rp, log)
 }
 
 // send signs a new transaction, records it, then sends it.
@@ -147,7 +165,7 @@ func (p *Plugin) send(ctx context.Context, cl *ethclient.Client, cfg *config, s 
 		}
 		gas = est + est/5
 	}
-	txdata, maxFee, err := fees(ctx, cl, cfg.chainID, nonce, gas, t)
+	txdata, maxFee, tip, err := fees(ctx, cl, cfg.chainID, nonce, gas, t)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +187,19 @@ func (p *Plugin) send(ctx context.Context, cl *ethclient.Client, cfg *config, s 
 	}
 	rec := &record{
 		Key: req.IdempotencyKey, Action: t.action, Step: req.StepID, ChainID: cfg.chainID.String(),
-		From: s.address.Hex(), Nonce: nonce, Hash: tx.Hash().Hex(), Raw: hexutil.Encode(raw), Created: time.Now().UTC(),
+		From: s.address.Hex(), Nonce: nonce, Created: time.Now().UTC(),
+	}
+	first := sent{Hash: tx.Hash().Hex(), Raw: hexutil.Encode(raw), MaxFee: maxFee.String(), At: rec.Created}
+	if tip != nil {
+		first.Tip = tip.String()
+	}
+	rec.add(first)
+	if t.safe != nil {
+		n := t.safe.nonce
+		rec.SafeTxHash, rec.SafeNonce = t.safe.hash.Hex(), &n
+		for _, a := range t.safe.signers {
+			rec.Signers = append(rec.Signers, a.Hex())
+		}
 	}
 	if t.to != nil {
 		rec.To = t.to.Hex()
@@ -181,7 +211,10 @@ func (p *Plugin) send(ctx context.Context, cl *ethclient.Client, cfg *config, s 
 			return nil, err
 		}
 	}
-	log.Printf("sending %s from %s: nonce %d, gas limit %d, max fee %s gwei", t.op, rec.From, nonce, gas, gwei(maxFee))
+	if t.safe != nil {
+		log.Printf("Safe transaction %s signed by %d owner(s): %s", rec.SafeTxHash, len(rec.Signers), strings.Join(rec.Signers, ", "))
+	}
+	log.Printf("sending %s from %s: nonce %d, gas limit %d, max fee %s gwei%s", t.op, rec.From, nonce, gas, gwei(maxFee), tipText(tip))
 	if err := cl.SendTransaction(ctx, tx); err != nil && !isAlreadyKnown(err) {
 		return nil, sendError(ctx, cl, t, s.address, need, err)
 	}
@@ -192,28 +225,35 @@ func (p *Plugin) send(ctx context.Context, cl *ethclient.Client, cfg *config, s 
 // fees builds the unsigned transaction with fees from the node: EIP-1559
 // (max fee twice the base fee plus the suggested tip) where the chain has
 // a base fee, a legacy gas price otherwise. It returns the most a unit of
-// gas may cost.
-func fees(ctx context.Context, cl *ethclient.Client, chainID *big.Int, nonce, gas uint64, t txSpec) (types.TxData, *big.Int, error) {
+// gas may cost and the tip (nil for a legacy transaction), both within
+// max_fee_gwei.
+func fees(ctx context.Context, cl *ethclient.Client, chainID *big.Int, nonce, gas uint64, t txSpec) (types.TxData, *big.Int, *big.Int, error) {
 	head, err := cl.HeaderByNumber(ctx, nil)
 	if err != nil {
-		return nil, nil, rpcError(t.op+": read the latest block", err)
+		return nil, nil, nil, rpcError(t.op+": read the latest block", err)
 	}
 	if head.BaseFee == nil {
 		price, err := cl.SuggestGasPrice(ctx)
 		if err != nil {
-			return nil, nil, rpcError(t.op+": read the gas price", err)
+			return nil, nil, nil, rpcError(t.op+": read the gas price", err)
 		}
-		return &types.LegacyTx{Nonce: nonce, GasPrice: price, Gas: gas, To: t.to, Value: t.value, Data: t.data}, price, nil
+		if price, _, err = t.fee.capFees(t.op, nil, price, nil); err != nil {
+			return nil, nil, nil, err
+		}
+		return &types.LegacyTx{Nonce: nonce, GasPrice: price, Gas: gas, To: t.to, Value: t.value, Data: t.data}, price, nil, nil
 	}
 	tip, err := cl.SuggestGasTipCap(ctx)
 	if err != nil {
-		return nil, nil, rpcError(t.op+": read the gas tip", err)
+		return nil, nil, nil, rpcError(t.op+": read the gas tip", err)
 	}
 	feeCap := new(big.Int).Add(tip, new(big.Int).Mul(head.BaseFee, big.NewInt(2)))
+	if feeCap, tip, err = t.fee.capFees(t.op, head.BaseFee, feeCap, tip); err != nil {
+		return nil, nil, nil, err
+	}
 	return &types.DynamicFeeTx{
 		ChainID: chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
 		Gas: gas, To: t.to, Value: t.value, Data: t.data,
-	}, feeCap, nil
+	}, feeCap, tip, nil
 }
 
 // txState is what the node knows of a recorded transaction.
@@ -226,20 +266,18 @@ const (
 	txLost                    // unknown, and its nonce is still free
 )
 
-// lookup asks the node about rec's transaction.
+// lookup asks the node about every transaction rec sent for its nonce
+// (the first and its replacements); at most one of them can be mined.
 func lookup(ctx context.Context, cl *ethclient.Client, rec *record) (txState, *types.Receipt, error) {
-	hash := common.HexToHash(rec.Hash)
-	r, err := cl.TransactionReceipt(ctx, hash)
-	if err == nil {
-		return txMined, r, nil
+	if r, err := minedOne(ctx, cl, rec); err != nil || r != nil {
+		return txMined, r, err
 	}
-	if !notYet(err) {
-		return 0, nil, rpcError("look up transaction "+rec.Hash, err)
-	}
-	if _, _, err := cl.TransactionByHash(ctx, hash); err == nil {
-		return txPending, nil, nil
-	} else if !notYet(err) {
-		return 0, nil, rpcError("look up transaction "+rec.Hash, err)
+	for _, h := range rec.hashes() {
+		if _, _, err := cl.TransactionByHash(ctx, common.HexToHash(h)); err == nil {
+			return txPending, nil, nil
+		} else if !notYet(err) {
+			return 0, nil, rpcError("look up transaction "+h, err)
+		}
 	}
 	n, err := cl.NonceAt(ctx, common.HexToAddress(rec.From), nil)
 	if err != nil {
@@ -248,19 +286,32 @@ func lookup(ctx context.Context, cl *ethclient.Client, rec *record) (txState, *t
 	if n <= rec.Nonce {
 		return txLost, nil, nil
 	}
-	// The nonce is used: by our transaction if it was mined meanwhile.
-	if r, err := cl.TransactionReceipt(ctx, hash); err == nil {
-		return txMined, r, nil
-	} else if !notYet(err) {
-		return 0, nil, rpcError("look up transaction "+rec.Hash, err)
+	// The nonce is used: by one of ours if it was mined meanwhile.
+	if r, err := minedOne(ctx, cl, rec); err != nil || r != nil {
+		return txMined, r, err
 	}
 	return txReplaced, nil, nil
+}
+
+// minedOne returns the receipt of whichever of rec's transactions was
+// mined, or nil.
+func minedOne(ctx context.Context, cl *ethclient.Client, rec *record) (*types.Receipt, error) {
+	for _, h := range rec.hashes() {
+		r, err := cl.TransactionReceipt(ctx, common.HexToHash(h))
+		if err == nil {
+			return r, nil
+		}
+		if !notYet(err) {
+			return nil, rpcError("look up transaction "+h, err)
+		}
+	}
+	return nil, nil
 }
 
 // resume handles a step whose earlier attempt recorded rec. done is false
 // when a new transaction must be signed: the recorded one reverted, or its
 // nonce went to another transaction. Otherwise it never signs anything.
-func (p *Plugin) resume(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, log sdk.Logger) (map[string]any, bool, error) {
+func (p *Plugin) resume(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, rp *replacer, log sdk.Logger) (map[string]any, bool, error) {
 	state, r, err := lookup(ctx, cl, rec)
 	if err != nil {
 		return nil, true, err
@@ -271,9 +322,9 @@ func (p *Plugin) resume(ctx context.Context, cl *ethclient.Client, rec *record, 
 			log.Warnf("transaction %s of an earlier attempt reverted in block %s; signing a new one", rec.Hash, r.BlockNumber)
 			return nil, false, nil
 		}
-		log.Printf("transaction %s of an earlier attempt was mined in block %s; not sending another", rec.Hash, r.BlockNumber)
+		log.Printf("transaction %s of an earlier attempt was mined in block %s; not sending another", r.TxHash.Hex(), r.BlockNumber)
 	case txPending:
-		log.Printf("transaction %s of an earlier attempt is pending; waiting for it instead of sending another", rec.Hash)
+		log.Printf("transaction %s of an earlier attempt is pending (sent for nonce %d: %s); waiting for it instead of sending another", rec.Hash, rec.Nonce, strings.Join(rec.hashes(), ", "))
 	case txReplaced:
 		log.Warnf("nonce %d of the earlier attempt's transaction %s went to another transaction; signing a new one", rec.Nonce, rec.Hash)
 		return nil, false, nil
@@ -286,7 +337,7 @@ func (p *Plugin) resume(ctx context.Context, cl *ethclient.Client, rec *record, 
 	if !t.wait {
 		return pendingOutputs(rec), true, nil
 	}
-	out, err := await(ctx, cl, rec, t, log)
+	out, err := await(ctx, cl, rec, t, rp, log)
 	return out, true, err
 }
 
@@ -312,13 +363,18 @@ func rebroadcast(ctx context.Context, cl *ethclient.Client, rec *record, t txSpe
 	return nil
 }
 
-// await waits for rec's receipt and its confirmations. A reverted
-// transaction is an error with the decoded reason.
-func await(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, log sdk.Logger) (map[string]any, error) {
-	hash := common.HexToHash(rec.Hash)
+// await waits for the receipt of rec's transaction (or of one of its
+// replacements) and its confirmations. A reverted transaction is an error
+// with the decoded reason. With bump_after, a transaction not mined in
+// time is replaced with higher fees on its nonce, up to max_fee_gwei.
+func await(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, rp *replacer, log sdk.Logger) (map[string]any, error) {
 	delay, told := pollMin, false
+	lastSend := time.Now()
 	for {
-		r, err := cl.TransactionReceipt(ctx, hash)
+		r, err := minedOne(ctx, cl, rec)
+		if err == nil && r == nil {
+			err = ethereum.NotFound
+		}
 		switch {
 		case err == nil && r.Status != types.ReceiptStatusSuccessful:
 			return nil, revertedOnChain(ctx, cl, rec, t, r)
@@ -340,10 +396,24 @@ func await(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, log
 			}
 		case !notYet(err):
 			return nil, rpcError(t.op+": wait for transaction "+rec.Hash, err)
+		case rp != nil && rp.policy.after > 0 && time.Since(lastSend) >= rp.policy.after:
+			ok, err := rp.replace(ctx, cl, rec, t, log)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				// One last look: the last replacement may have just been mined.
+				if r, err := minedOne(ctx, cl, rec); err == nil && r != nil {
+					continue
+				}
+				return nil, capReached(t, rec, rp.policy)
+			}
+			lastSend, delay = time.Now(), pollMin
+			continue
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("contract: %s: waiting for transaction %s (it may still be mined; the next attempt picks it up): %w", t.op, rec.Hash, ctx.Err())
+			return nil, fmt.Errorf("contract: %s: waiting for transaction %s (sent for nonce %d: %s; any may still be mined; the next attempt picks it up): %w", t.op, rec.Hash, rec.Nonce, strings.Join(rec.hashes(), ", "), ctx.Err())
 		case <-time.After(delay):
 		}
 		delay = min(delay*3/2, pollMax)
@@ -355,14 +425,16 @@ func await(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, log
 // or, when that succeeds (an earlier transaction in the same block changed
 // the state), on the state after it.
 func revertedOnChain(ctx context.Context, cl *ethclient.Client, rec *record, t txSpec, r *types.Receipt) error {
-	op := fmt.Sprintf("%s: transaction %s reverted in block %s", t.op, rec.Hash, r.BlockNumber)
-	tx, _, err := cl.TransactionByHash(ctx, common.HexToHash(rec.Hash))
+	op := fmt.Sprintf("%s: transaction %s reverted in block %s", t.op, r.TxHash.Hex(), r.BlockNumber)
+	tx, _, err := cl.TransactionByHash(ctx, r.TxHash)
 	if err == nil && r.GasUsed >= tx.Gas() {
 		return sdk.Permanent(fmt.Errorf("contract: %s: it ran out of gas (gas limit %d): raise gas_limit", op, tx.Gas()))
 	}
 	msg := ethereum.CallMsg{From: common.HexToAddress(rec.From), To: t.to, Value: t.value, Data: t.data}
 	if err == nil {
-		msg.Gas = tx.Gas()
+		// Replay what was sent: a resumed call through a Safe has no
+		// calldata of its own until it is prepared.
+		msg.To, msg.Value, msg.Data, msg.Gas = tx.To(), tx.Value(), tx.Data(), tx.Gas()
 	}
 	for _, at := range []*big.Int{new(big.Int).Sub(r.BlockNumber, big.NewInt(1)), r.BlockNumber} {
 		if _, err := cl.CallContract(ctx, msg, at); err != nil && isRevert(err) {
@@ -375,7 +447,7 @@ func revertedOnChain(ctx context.Context, cl *ethclient.Client, rec *record, t t
 
 func minedOutputs(rec *record, r *types.Receipt) map[string]any {
 	out := map[string]any{
-		"tx_hash":  rec.Hash,
+		"tx_hash":  r.TxHash.Hex(),
 		"from":     rec.From,
 		"nonce":    int(rec.Nonce),
 		"block":    int(r.BlockNumber.Int64()),
@@ -385,7 +457,36 @@ func minedOutputs(rec *record, r *types.Receipt) map[string]any {
 	if rec.Action == "deploy" {
 		out["address"] = r.ContractAddress.Hex()
 	}
+	addSent(out, rec, r.TxHash.Hex())
 	return out
+}
+
+// addSent adds every hash sent for the nonce, the fee of hash, and a Safe
+// call's details to a step's outputs.
+func addSent(out map[string]any, rec *record, hash string) {
+	hashes := rec.hashes()
+	list := make([]any, len(hashes))
+	for i, h := range hashes {
+		list[i] = h
+	}
+	out["tx_hashes"] = list
+	for _, s := range rec.Sent {
+		if s.Hash == hash {
+			if fee, ok := new(big.Int).SetString(s.MaxFee, 10); ok {
+				f, _ := new(big.Rat).SetFrac(fee, big.NewInt(1e9)).Float64()
+				out["max_fee_gwei"] = f
+			}
+		}
+	}
+	if rec.SafeNonce != nil {
+		out["safe_tx_hash"] = rec.SafeTxHash
+		out["safe_nonce"] = int(*rec.SafeNonce)
+		signers := make([]any, len(rec.Signers))
+		for i, s := range rec.Signers {
+			signers[i] = s
+		}
+		out["signers"] = signers
+	}
 }
 
 func pendingOutputs(rec *record) map[string]any {
@@ -400,6 +501,7 @@ func pendingOutputs(rec *record) map[string]any {
 	if rec.Action == "deploy" {
 		out["address"] = rec.Contract
 	}
+	addSent(out, rec, rec.Hash)
 	return out
 }
 

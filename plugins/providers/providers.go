@@ -50,7 +50,7 @@ func Names() []string {
 // declared in runbooks never travel this way.
 func Env() map[string][]string {
 	return map[string][]string{
-		contractspec.Spec.Name:  {contractspec.DefaultKeyFileEnv, contractspec.DefaultPasswordEnv},
+		contractspec.Spec.Name:  {contractspec.DefaultKeyFileEnv, contractspec.DefaultPasswordEnv, contractspec.DefaultOwnerKeysEnv, contractspec.DefaultOwnerPasswordEnv},
 		gcsspec.Spec.Name:       {"GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG", "STORAGE_EMULATOR_HOST"},
 		terraformspec.Spec.Name: {"TF_*", "CHECKPOINT_DISABLE"},
 	}

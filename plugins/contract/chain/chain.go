@@ -1,6 +1,9 @@
-// Package chain runs a throwaway Ethereum chain for tests and drills: the
-// go-ethereum simulated backend (chain id 1337) serving real JSON-RPC over
-// HTTP on 127.0.0.1, so a plugin in another process can dial it like a node.
+// Package chain runs a throwaway Ethereum chain for tests and drills: a
+// go-ethereum node on the dev chain (chain id 1337) sealed by catalyst's
+// simulated beacon, as go-ethereum's simulated backend does, serving real
+// JSON-RPC over HTTP on 127.0.0.1 so a plugin in another process can dial it
+// like a node. The node is assembled here rather than through
+// ethclient/simulated so that SetMinerTip can reach its miner.
 //
 // Blocks are sealed by a goroutine: as soon as transactions are pending, and
 // otherwise every BlockPeriod so that confirmations advance. The chain holds
@@ -28,11 +31,19 @@ import (
 	"github.com/alpha-orion/runbook/plugins/contract/artifact"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/ethclient/simulated"
 	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // ChainID is the simulated backend's chain id.
@@ -62,13 +73,16 @@ type Options struct {
 
 // Chain is a running simulated chain. Its methods are safe for concurrent use.
 type Chain struct {
-	backend *simulated.Backend
-	client  simulated.Client
+	backend *backend
+	client  *ethclient.Client
 	url     string
 	manual  bool
 	faucet  *ecdsa.PrivateKey
 
 	sendMu sync.Mutex // orders the nonces of the helper's own transactions
+
+	tipMu    sync.Mutex
+	minerTip *big.Int // SetMinerTip's; nil is geth's default
 
 	stop chan struct{}
 	done chan struct{}
@@ -87,7 +101,7 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	}
 	alloc[crypto.PubkeyToAddress(faucet.PublicKey)] = types.Account{Balance: faucetBalance}
 
-	var backend *simulated.Backend
+	var backend *backend
 	var url string
 	for try := 0; ; try++ {
 		port := opts.Port
@@ -109,7 +123,7 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	}
 	c := &Chain{
 		backend: backend,
-		client:  backend.Client(),
+		client:  backend.client,
 		url:     url,
 		manual:  opts.BlockPeriod < 0,
 		faucet:  faucet,
@@ -128,20 +142,68 @@ func Start(ctx context.Context, opts Options) (*Chain, error) {
 	return c, nil
 }
 
-// newBackend starts the simulated backend with HTTP on port; NewBackend
-// panics when the node cannot start (e.g. the port is taken).
-func newBackend(alloc types.GenesisAlloc, port int) (b *simulated.Backend, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-	}()
-	return simulated.NewBackend(alloc, func(nc *node.Config, _ *ethconfig.Config) {
-		nc.HTTPHost = "127.0.0.1"
-		nc.HTTPPort = port
-		nc.HTTPModules = []string{"eth", "net", "web3"}
-		nc.HTTPVirtualHosts = []string{"localhost", "127.0.0.1"}
-	}), nil
+// backend is the node: go-ethereum's simulated backend, assembled by hand
+// (ethclient/simulated.NewBackend does the same) to keep the eth service.
+type backend struct {
+	node   *node.Node
+	eth    *eth.Ethereum
+	beacon *catalyst.SimulatedBeacon
+	client *ethclient.Client
+}
+
+// newBackend starts a dev-chain node with HTTP on port, sealed on demand
+// by a simulated beacon.
+func newBackend(alloc types.GenesisAlloc, port int) (*backend, error) {
+	nodeConf := node.DefaultConfig
+	nodeConf.DataDir = ""
+	nodeConf.P2P = p2p.Config{NoDiscovery: true}
+	nodeConf.HTTPHost = "127.0.0.1"
+	nodeConf.HTTPPort = port
+	nodeConf.HTTPModules = []string{"eth", "net", "web3"}
+	nodeConf.HTTPVirtualHosts = []string{"localhost", "127.0.0.1"}
+
+	genesisAlloc := core.SystemContractAllocs()
+	for addr, acc := range alloc {
+		genesisAlloc[addr] = acc
+	}
+	ethConf := ethconfig.Defaults
+	ethConf.Genesis = &core.Genesis{Config: params.AllDevChainProtocolChanges, GasLimit: ethconfig.Defaults.Miner.GasCeil, Alloc: genesisAlloc}
+	ethConf.SyncMode = ethconfig.FullSync
+	ethConf.TxPool.NoLocals = true
+	ethConf.LogNoHistory = true
+
+	stack, err := node.New(&nodeConf)
+	if err != nil {
+		return nil, err
+	}
+	e, err := eth.New(stack, &ethConf)
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	fs := filters.NewFilterSystem(e.APIBackend, filters.Config{})
+	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(fs)}})
+	if err := stack.Start(); err != nil {
+		stack.Close()
+		return nil, err
+	}
+	beacon, err := catalyst.NewSimulatedBeacon(0, common.Address{}, e)
+	if err == nil {
+		err = beacon.Fork(e.BlockChain().GetCanonicalHash(0))
+	}
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	return &backend{node: stack, eth: e, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
+}
+
+func (b *backend) Commit()   { b.beacon.Commit() }
+func (b *backend) Rollback() { b.beacon.Rollback() }
+
+func (b *backend) Close() error {
+	b.client.Close()
+	return errors.Join(b.beacon.Stop(), b.node.Close())
 }
 
 func freePort() (int, error) {
@@ -153,33 +215,51 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// seal commits a block whenever transactions are pending, and at least
-// every period.
+// seal commits a block whenever the pending transactions change, and at
+// least every period. Transactions the miner will not take (a tip below
+// SetMinerTip's) stay pending; they do not make the sealer spin.
 func (c *Chain) seal(period time.Duration) {
 	defer close(c.done)
 	tick := time.NewTicker(pollPeriod)
 	defer tick.Stop()
 	last := time.Now()
-	counter, _ := c.client.(interface {
-		PendingTransactionCount(context.Context) (uint, error)
-	})
+	held := uint(0) // pending after the last block
 	for {
 		select {
 		case <-c.stop:
 			return
 		case <-tick.C:
 		}
-		pending := uint(0)
-		if counter != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			pending, _ = counter.PendingTransactionCount(ctx)
-			cancel()
-		}
-		if pending > 0 || time.Since(last) >= period {
+		pending, _ := c.backend.eth.TxPool().Stats()
+		if (pending > 0 && uint(pending) != held) || time.Since(last) >= period {
 			c.backend.Commit()
 			last = time.Now()
+			p, _ := c.backend.eth.TxPool().Stats()
+			held = uint(p)
 		}
 	}
+}
+
+// SetMinerTip sets the smallest priority fee (tip per gas, wei) the node's
+// miner includes, geth's --miner.gasprice: a transaction tipping less stays
+// in the pool, pending, until it is replaced with a higher fee or the tip
+// falls again. That is what a sender sees in a gas spike. The pool keeps
+// accepting such transactions (its own price limit is unchanged).
+func (c *Chain) SetMinerTip(wei *big.Int) {
+	_ = c.backend.eth.Miner().SetGasTip(new(big.Int).Set(wei))
+	c.tipMu.Lock()
+	c.minerTip = new(big.Int).Set(wei)
+	c.tipMu.Unlock()
+}
+
+// MinerTip is the smallest tip the miner includes (SetMinerTip).
+func (c *Chain) MinerTip() *big.Int {
+	c.tipMu.Lock()
+	defer c.tipMu.Unlock()
+	if c.minerTip == nil {
+		return new(big.Int).Set(ethconfig.Defaults.Miner.GasPrice)
+	}
+	return new(big.Int).Set(c.minerTip)
 }
 
 // URL is the JSON-RPC endpoint, http://127.0.0.1:PORT.
@@ -190,6 +270,8 @@ func (c *Chain) ChainID() *big.Int { return big.NewInt(ChainID) }
 
 // Client returns an in-process client of the chain.
 func (c *Chain) Client() simulated.Client { return c.client }
+
+var _ simulated.Client = (*ethclient.Client)(nil)
 
 // Faucet is the address that pays for Fund and the helper's deployments.
 func (c *Chain) Faucet() common.Address { return crypto.PubkeyToAddress(c.faucet.PublicKey) }
@@ -296,6 +378,9 @@ func (c *Chain) send(ctx context.Context, key *ecdsa.PrivateKey, to *common.Addr
 	tip, err := c.client.SuggestGasTipCap(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if min := c.MinerTip(); tip.Cmp(min) < 0 {
+		tip = min // the helper's own transactions pay through a spike
 	}
 	head, err := c.client.HeaderByNumber(ctx, nil)
 	if err != nil {

@@ -39,7 +39,7 @@ func TestChainOverHTTP(t *testing.T) {
 	if err != nil || crypto.PubkeyToAddress(key.PublicKey) != owner.Address {
 		t.Fatalf("key file does not hold the signer's key: %v", err)
 	}
-	addr, err := c.DeployArtifact(ctx, v1, owner.Address)
+	addr, err := c.DeployArtifact(ctx, v1, owner.Address, owner.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +112,11 @@ func TestManualAndKeystore(t *testing.T) {
 	}
 	// A transaction that would revert is refused when its gas is estimated.
 	a, _ := artifact.Load(v1)
-	addr, err := c.Deploy(ctx, s.Key, a, s.Address)
+	addr, err := c.Deploy(ctx, s.Key, a, s.Address, s.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := a.ABI.Pack("withdraw", s.Address)
+	w, _ := a.ABI.Pack("withdraw")
 	if _, err := c.Transact(ctx, s.Key, &addr, nil, w); err == nil || !strings.Contains(err.Error(), "execution reverted") {
 		t.Fatalf("withdraw with nothing to withdraw: %v, want execution reverted", err)
 	}

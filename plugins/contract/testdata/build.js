@@ -1,5 +1,6 @@
 // Compiles contracts/*.sol with solcjs and writes one Hardhat-style artifact
-// per contract next to this script. Usage: node build.js DIR NODE_MODULES
+// per contract next to this script, then copies Safe's published artifacts
+// (the real Safe multisig) next to them. Usage: node build.js DIR NODE_MODULES
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -52,4 +53,12 @@ for (const [source, contracts] of Object.entries(out.contracts)) {
     fs.writeFileSync(path.join(dir, name + '.json'), JSON.stringify(artifact, null, 2) + '\n');
     console.log('wrote ' + name + '.json (solc ' + solc.version() + ')');
   }
+}
+
+// The Safe multisig: its package ships Hardhat artifacts; copy them as they are.
+const safeArtifacts = path.join(modules, '@safe-global/safe-smart-account/build/artifacts/contracts');
+for (const [rel, name] of [['Safe.sol/Safe.json', 'Safe'], ['proxies/SafeProxy.sol/SafeProxy.json', 'SafeProxy']]) {
+  const a = JSON.parse(fs.readFileSync(path.join(safeArtifacts, rel), 'utf8'));
+  fs.writeFileSync(path.join(dir, name + '.json'), JSON.stringify(a, null, 2) + '\n');
+  console.log('copied ' + name + '.json (@safe-global/safe-smart-account)');
 }

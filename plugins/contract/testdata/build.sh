@@ -1,8 +1,9 @@
 #!/bin/sh
 # Regenerates the contract artifacts in this folder (Hardhat's artifact
 # format: contractName, abi, bytecode, deployedBytecode) from contracts/*.sol
-# with solcjs and OpenZeppelin Contracts 5. Needs node and npm; the tests
-# only read the committed JSON files.
+# with solcjs and OpenZeppelin Contracts 5, and copies Safe's own compiled
+# artifacts (Safe, SafeProxy) from @safe-global/safe-smart-account unchanged.
+# Needs node and npm; the tests only read the committed JSON files.
 #
 #   plugins/contract/testdata/build.sh
 #
@@ -15,5 +16,5 @@ if [ -z "$work" ]; then
 	trap 'rm -rf "$work"' EXIT
 fi
 npm install --prefix "$work" --no-save --no-audit --no-fund --loglevel=error \
-	solc@0.8.30 @openzeppelin/contracts@5.7.0 >/dev/null
+	solc@0.8.30 @openzeppelin/contracts@5.7.0 @safe-global/safe-smart-account@1.5.0 >/dev/null
 node "$here/build.js" "$here" "$work/node_modules"

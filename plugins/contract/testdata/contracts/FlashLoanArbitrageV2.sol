@@ -3,6 +3,8 @@ pragma solidity ^0.8.20;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
 /// @title The fixed FlashLoanArbitrage, deployed by the DR plan's section 5.2 step 3.
 /// @notice Same interface as FlashLoanArbitrage; executeArbitrage is now onlyOwner.
@@ -10,18 +12,28 @@ contract FlashLoanArbitrageV2 is Ownable, Pausable {
     /// @notice The release, so a runbook can check which contract it talks to.
     string public constant VERSION = "2.0.0";
 
+    using SafeERC20 for IERC20;
+
+    /// @notice The cold wallet (the multisig) every withdrawal goes to, fixed at deployment.
+    address payable public immutable coldWallet;
+
     /// @notice Total wei each address has deposited.
     mapping(address => uint256) public deposits;
 
     event Deposited(address indexed from, uint256 amount);
     event Withdrawn(address indexed to, uint256 amount);
+    event TokenWithdrawn(address indexed token, address indexed to, uint256 amount);
     event Executed(address indexed target, uint256 value);
 
     error NothingToWithdraw();
     error TransferFailed(address to, uint256 amount);
     error CallFailed(address target);
+    error NoColdWallet();
 
-    constructor(address initialOwner) Ownable(initialOwner) {}
+    constructor(address initialOwner, address payable coldWallet_) Ownable(initialOwner) {
+        if (coldWallet_ == address(0)) revert NoColdWallet();
+        coldWallet = coldWallet_;
+    }
 
     receive() external payable {
         _deposit();
@@ -49,13 +61,37 @@ contract FlashLoanArbitrageV2 is Ownable, Pausable {
         _unpause();
     }
 
-    /// @notice Sends the whole balance to `to`; allowed while paused.
-    function withdraw(address payable to) external onlyOwner {
+    /// @notice Sends the whole ether balance to the cold wallet; allowed while paused,
+    /// which is the emergency path (the DR plan's `withdraw()`).
+    function withdraw() external onlyOwner {
         uint256 amount = address(this).balance;
         if (amount == 0) revert NothingToWithdraw();
-        (bool ok, ) = to.call{value: amount}("");
-        if (!ok) revert TransferFailed(to, amount);
-        emit Withdrawn(to, amount);
+        (bool ok, ) = coldWallet.call{value: amount}("");
+        if (!ok) revert TransferFailed(coldWallet, amount);
+        emit Withdrawn(coldWallet, amount);
+    }
+
+    /// @notice Sends the contract's whole balance of `token` to the cold wallet;
+    /// allowed while paused.
+    function withdrawToken(IERC20 token) external onlyOwner {
+        uint256 amount = token.balanceOf(address(this));
+        if (amount == 0) revert NothingToWithdraw();
+        token.safeTransfer(coldWallet, amount);
+        emit TokenWithdrawn(address(token), coldWallet, amount);
+    }
+
+    /// @notice Sends the contract's whole balance of each of `tokens` to the cold
+    /// wallet, skipping those it holds none of; reverts when it holds none of any.
+    function withdrawTokens(IERC20[] calldata tokens) external onlyOwner {
+        bool any;
+        for (uint256 i = 0; i < tokens.length; i++) {
+            uint256 amount = tokens[i].balanceOf(address(this));
+            if (amount == 0) continue;
+            any = true;
+            tokens[i].safeTransfer(coldWallet, amount);
+            emit TokenWithdrawn(address(tokens[i]), coldWallet, amount);
+        }
+        if (!any) revert NothingToWithdraw();
     }
 
     function _deposit() internal whenNotPaused {
