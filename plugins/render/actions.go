@@ -36,6 +36,18 @@ func (s *session) scale(ctx context.Context) (map[string]any, error) {
 		if err := s.client.Scale(ctx, svc.ID, n); err != nil {
 			return nil, err
 		}
+		// The API accepts a scale it then ignores (autoscaling on): read
+		// the count back rather than report what was asked for.
+		after, err := s.client.GetService(ctx, svc.ID)
+		if err != nil {
+			return nil, err
+		}
+		if got := after.ServiceDetails.NumInstances; got != n {
+			if a := after.ServiceDetails.Autoscaling; a != nil && a.Enabled {
+				return nil, sdk.Errorf(sdk.KindPermanent, "render: scale: service %s has autoscaling on (%d to %d instances), so Render ignored the manual count %d and it runs %d; turn autoscaling off first, or use render.suspend to stop it", svc.Name, a.Min, a.Max, n, got)
+			}
+			return nil, sdk.Errorf(sdk.KindPermanent, "render: scale: Render accepted scaling service %s to %d instances, but it runs %d", svc.Name, n, got)
+		}
 	}
 	return map[string]any{"service_id": svc.ID, "previous_instances": prev, "instances": n}, nil
 }

@@ -26,9 +26,18 @@ type Service struct {
 
 // ServiceDetails is the type-specific part of a service.
 type ServiceDetails struct {
-	NumInstances int    `json:"numInstances"`
-	Region       string `json:"region"`
-	URL          string `json:"url"`
+	NumInstances int          `json:"numInstances"`
+	Region       string       `json:"region"`
+	URL          string       `json:"url"`
+	Autoscaling  *Autoscaling `json:"autoscaling"`
+}
+
+// Autoscaling is the part of a service's autoscaling config the plugin
+// reads: while it is enabled, Render ignores a manual instance count.
+type Autoscaling struct {
+	Enabled bool `json:"enabled"`
+	Min     int  `json:"min"`
+	Max     int  `json:"max"`
 }
 
 // IsSuspended reports whether Render says the service is suspended.

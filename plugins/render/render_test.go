@@ -77,6 +77,33 @@ func TestScaleOutsideManualRange(t *testing.T) {
 	}
 }
 
+// TestScaleIgnoredWhileAutoscaling: Render accepts a manual scale of a
+// service with autoscaling on and ignores it (ScaleService in Render's
+// OpenAPI document); the plugin reads the count back and fails, saying why,
+// instead of reporting the count it asked for.
+func TestScaleIgnoredWhileAutoscaling(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, renderemu.Options{}, nil)
+	svc, err := f.emu.AddService(renderemu.ServiceSpec{Name: "autoscaled-api", NumInstances: 3,
+		Autoscaling: &renderemu.Autoscaling{Enabled: true, Min: 2, Max: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		instances int
+	}{{"below the range", 1}, {"inside the range", 4}} {
+		r := f.Exec("scale", map[string]any{"service": svc.Name, "instances": tc.instances}, "")
+		plugintest.WantKind(t, r.Err, sdk.KindPermanent, "autoscaling on (2 to 5 instances)", "ignored the manual count", "runs 3")
+	}
+	if got, want := f.emu.ScaleEvents(svc.ID), []int{1, 4}; !reflect.DeepEqual(got, want) {
+		t.Errorf("scale calls = %v, want %v (sent, then ignored)", got, want)
+	}
+	if got := f.emu.Instances(svc.ID); got != 3 {
+		t.Errorf("instances = %d, want 3: Render ignores a manual count while autoscaling", got)
+	}
+}
+
 // TestPlanPredictsUndoOutputs: a plan reads the service, so it predicts the
 // outputs an undo needs (and a sabotaged drill step reports them).
 func TestPlanPredictsUndoOutputs(t *testing.T) {

@@ -179,8 +179,12 @@ func (e *Emulator) scale(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.ServiceDetails.NumInstances = *body.NumInstances
 	s.scales = append(s.scales, *body.NumInstances)
+	// "Render ignores this value as long as autoscaling is enabled for the
+	// service" (ScaleService in Render's OpenAPI document): accepted, not applied.
+	if a := s.ServiceDetails.Autoscaling; a == nil || !a.Enabled {
+		s.ServiceDetails.NumInstances = *body.NumInstances
+	}
 	s.UpdatedAt = e.now()
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -22,6 +22,9 @@ type ServiceSpec struct {
 	Suspended bool
 	// EnvVars are the service's own environment variables.
 	EnvVars map[string]string
+	// Autoscaling, when set, is the service's autoscaling config; enabled,
+	// it makes the API ignore manual scaling, as Render does.
+	Autoscaling *Autoscaling
 }
 
 // EnvGroupSpec describes an environment group to seed.
@@ -79,6 +82,13 @@ func (e *Emulator) newService(spec ServiceSpec) *service {
 		s.ServiceDetails.HealthCheckPath = "/healthz"
 		s.ServiceDetails.URL = "https://" + spec.Name + ".onrender.com"
 		s.ServiceDetails.OpenPorts = []ServerPort{{Port: 10000, Protocol: "TCP"}}
+	}
+	if a := spec.Autoscaling; a != nil {
+		copied := *a
+		s.ServiceDetails.Autoscaling = &copied
+		if a.Enabled && (s.ServiceDetails.NumInstances < a.Min || s.ServiceDetails.NumInstances > a.Max) {
+			s.ServiceDetails.NumInstances = a.Min
+		}
 	}
 	if spec.Suspended {
 		s.Suspended, s.Suspenders = Suspended, []string{"user"}

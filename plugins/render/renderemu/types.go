@@ -38,6 +38,31 @@ type ServiceDetails struct {
 	Region                     string            `json:"region"`
 	Runtime                    string            `json:"runtime"`
 	URL                        string            `json:"url,omitempty"`
+	// Autoscaling is the service's autoscaling config, absent when never set.
+	Autoscaling *Autoscaling `json:"autoscaling,omitempty"`
+}
+
+// Autoscaling is Render's autoscalingConfig: while Enabled, Render keeps the
+// instance count between Min and Max and ignores a manual scale
+// (render-oss/cli pkg/client/autoscaling/autoscaling_gen.go and the
+// ScaleService operation's description, read 2026-12-03).
+type Autoscaling struct {
+	Enabled  bool                `json:"enabled"`
+	Min      int                 `json:"min"`
+	Max      int                 `json:"max"`
+	Criteria AutoscalingCriteria `json:"criteria"`
+}
+
+// AutoscalingCriteria is what Render scales on.
+type AutoscalingCriteria struct {
+	CPU    AutoscalingTarget `json:"cpu"`
+	Memory AutoscalingTarget `json:"memory"`
+}
+
+// AutoscalingTarget is one criterion: a target utilisation in percent.
+type AutoscalingTarget struct {
+	Enabled    bool `json:"enabled"`
+	Percentage int  `json:"percentage"`
 }
 
 // ServerPort is a port a web service listens on; Render lists them in a web

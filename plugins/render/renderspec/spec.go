@@ -53,7 +53,7 @@ var Spec = catalog.Plugin{
 	Actions: []catalog.Action{
 		{
 			Name:        "scale",
-			Description: "Set a service's instance count. previous_instances lets an undo scale it back.",
+			Description: "Set a service's instance count and read it back (Render ignores a manual count while autoscaling is on: the step fails then). previous_instances lets an undo scale it back.",
 			Inputs:      []catalog.Field{serviceRef, {Name: "instances", Type: catalog.Int, Required: true, Description: "1 to 100 (Render's manual scaling); to stop a service, suspend it"}},
 			Outputs: []catalog.Field{
 				{Name: "service_id", Type: catalog.String},
