@@ -241,9 +241,56 @@ func (c *Client) Resume(ctx context.Context, id string) error {
 	return c.post(ctx, "resume service "+id, svcPath(id)+"/resume", nil)
 }
 
-// Restart restarts a service.
+// Restart restarts a service. A restart takes no idempotency key, so a
+// POST whose answer was lost (a 5xx from a gateway, a dropped connection) is
+// not sent again blindly: before each retry the service's event log is read,
+// and a server_restarted event since the first attempt means the restart
+// happened (any restart since then serves the purpose: processes started
+// after the call).
 func (c *Client) Restart(ctx context.Context, id string) error {
-	return c.post(ctx, "restart service "+id, svcPath(id)+"/restart", nil)
+	op := "restart service " + id
+	since := time.Now().Add(-restartClockSkew)
+	tries := 0
+	return c.api.Retry(ctx, func(ctx context.Context) (bool, error) {
+		if tries++; tries > 1 {
+			at, ok, err := c.RestartedSince(ctx, id, since)
+			if err != nil {
+				return true, err
+			}
+			if ok {
+				if c.api.Log != nil {
+					c.api.Log.Warnf("render: %s: the failed request did restart it (event at %s); not sending it again", op, at.UTC().Format(time.RFC3339))
+				}
+				return false, nil
+			}
+		}
+		return c.api.Once(ctx, op, http.MethodPost, svcPath(id)+"/restart", nil, nil, nil)
+	})
+}
+
+// restartClockSkew is how far Render's clock may lag ours when Restart
+// looks for its own restart in the event log.
+const restartClockSkew = 5 * time.Second
+
+// RestartedSince reports the newest server_restarted event of a service at
+// or after since, from its event log (the last hour by default).
+func (c *Client) RestartedSince(ctx context.Context, id string, since time.Time) (time.Time, bool, error) {
+	var events []struct {
+		Event struct {
+			Type      string    `json:"type"`
+			Timestamp time.Time `json:"timestamp"`
+		} `json:"event"`
+	}
+	q := url.Values{"type": {"server_restarted"}}
+	if err := c.api.Call(ctx, "list events of service "+id, http.MethodGet, svcPath(id)+"/events", q, nil, &events); err != nil {
+		return time.Time{}, false, err
+	}
+	for _, e := range events {
+		if e.Event.Type == "server_restarted" && !e.Event.Timestamp.Before(since) {
+			return e.Event.Timestamp, true, nil
+		}
+	}
+	return time.Time{}, false, nil
 }
 
 // CreateDeploy triggers a deploy. Render answers 201 with the deploy or 202

@@ -137,7 +137,10 @@ func (p *Plugin) Execute(ctx context.Context, req sdk.Request, log sdk.Logger) (
 
 // Reconcile tells whether a step already took effect, from the state it
 // leaves: the instance count, the suspension, the variable's value, the
-// deploy of the commit. A restart leaves no trace, so it is Unknown.
+// deploy of the commit. A restart leaves an event, but any restart of the
+// service would, and Reconcile does not know when the step's attempt
+// began, so it is Unknown (within one attempt, Client.Restart reads the
+// event log before sending again).
 func (p *Plugin) Reconcile(ctx context.Context, req sdk.Request) (sdk.Reconciliation, error) {
 	s, err := p.session(req, nil)
 	if err != nil {

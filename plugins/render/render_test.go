@@ -410,6 +410,45 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	}
 }
 
+// TestRestartIsNotRepeatedBlindly: a restart POST that took effect but
+// whose answer was lost is not sent again: the plugin finds the
+// server_restarted event in the service's event log. A POST refused before
+// it took effect is sent again. Either way the service restarts once.
+func TestRestartIsNotRepeatedBlindly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		status      int
+		afterEffect bool
+		posts       int
+	}{
+		{"answer lost after the restart", http.StatusBadGateway, true, 1},
+		{"refused before it restarted", http.StatusServiceUnavailable, false, 2},
+		{"rate limited", http.StatusTooManyRequests, false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, renderemu.Options{}, nil)
+			api := f.estate.UserAPI
+			f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
+			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/restart", AfterEffect: tc.afterEffect})
+			f.Must("restart", map[string]any{"service": api.ID}, "restart-api")
+			if got := f.emu.Restarts(api.ID); got != 1 {
+				t.Errorf("%d restarts, want 1", got)
+			}
+			posts := 0
+			for _, r := range f.emu.Requests() {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/restart") {
+					posts++
+				}
+			}
+			if posts != tc.posts {
+				t.Errorf("%d restart POSTs, want %d", posts, tc.posts)
+			}
+		})
+	}
+}
+
 // TestDeployIsNotRepeatedBlindly: a deploy POST that took effect but whose
 // answer was lost (a 502 from a gateway, a dropped connection) is not sent
 // again; the plugin finds the deploy it started. A POST refused before it

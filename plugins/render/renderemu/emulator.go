@@ -38,6 +38,7 @@ type Emulator struct {
 	failDeploys int
 	noBody      int             // deploy creations left to answer 202 without a body
 	down        map[string]bool // regions in an outage (SetRegionDown)
+	nextEvent   int             // the last event ID's number
 }
 
 // service is a Service plus what the emulator tracks about it.
@@ -46,6 +47,7 @@ type service struct {
 	env      map[string]string
 	deploys  []*deploy
 	restarts int
+	events   []ServiceEvent
 	resumes  int
 	scales   []int
 	domains  []CustomDomain
@@ -108,6 +110,7 @@ func (e *Emulator) newRoutes() *http.ServeMux {
 	mux.HandleFunc("POST /services/{serviceId}/suspend", e.suspend)
 	mux.HandleFunc("POST /services/{serviceId}/resume", e.resume)
 	mux.HandleFunc("POST /services/{serviceId}/restart", e.restart)
+	mux.HandleFunc("GET /services/{serviceId}/events", e.listEvents)
 	mux.HandleFunc("POST /services/{serviceId}/deploys", e.createDeploy)
 	mux.HandleFunc("GET /services/{serviceId}/deploys", e.listDeploys)
 	mux.HandleFunc("GET /services/{serviceId}/deploys/{deployId}", e.getDeploy)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alpha-orion/runbook/plugins/internal/emukit"
 )
@@ -223,7 +224,49 @@ func (e *Emulator) restart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.restarts++
+	e.nextEvent++
+	s.events = append(s.events, ServiceEvent{ID: fmt.Sprintf("evt-%020d", e.nextEvent), ServiceID: s.ID, Timestamp: e.now(),
+		Type: EventServerRestarted, Details: map[string]any{"triggeredByUser": e.opts.OwnerID}})
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// listEvents answers GET /services/{serviceId}/events with
+// [{"event": ...}], newest first, filtered by type (repeatable) and by
+// startTime/endTime (RFC 3339; default the last hour, as Render's).
+func (e *Emulator) listEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	end, start := e.now(), e.now().Add(-time.Hour)
+	for _, p := range []struct {
+		name string
+		into *time.Time
+	}{{"startTime", &start}, {"endTime", &end}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, p.name+" must be a date-time")
+				return
+			}
+			*p.into = t
+		}
+	}
+	types := map[string]bool{}
+	for _, t := range q["type"] {
+		types[t] = true
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s, ok := e.findService(w, r)
+	if !ok {
+		return
+	}
+	out := []map[string]any{}
+	for i := len(s.events) - 1; i >= 0; i-- {
+		ev := s.events[i]
+		if (len(types) == 0 || types[ev.Type]) && !ev.Timestamp.Before(start) && !ev.Timestamp.After(end) {
+			out = append(out, map[string]any{"event": ev})
+		}
+	}
+	emukit.WriteJSON(w, http.StatusOK, out)
 }
 
 // createDeploy answers POST /services/{serviceId}/deploys with 201 and the

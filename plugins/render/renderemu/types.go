@@ -42,6 +42,21 @@ type ServiceDetails struct {
 	Autoscaling *Autoscaling `json:"autoscaling,omitempty"`
 }
 
+// ServiceEvent is one entry of a service's event log (GET
+// /services/{serviceId}/events; render-oss/cli pkg/client/events, read
+// 2026-12-03). The emulator logs server_restarted, whose details name the
+// user who asked (triggeredByUser).
+type ServiceEvent struct {
+	ID        string         `json:"id"`
+	ServiceID string         `json:"serviceId"`
+	Timestamp time.Time      `json:"timestamp"`
+	Type      string         `json:"type"`
+	Details   map[string]any `json:"details"`
+}
+
+// EventServerRestarted is the event type of a restart.
+const EventServerRestarted = "server_restarted"
+
 // Autoscaling is Render's autoscalingConfig: while Enabled, Render keeps the
 // instance count between Min and Max and ignores a manual scale
 // (render-oss/cli pkg/client/autoscaling/autoscaling_gen.go and the
