@@ -69,6 +69,21 @@ func readPage(w http.ResponseWriter, r *http.Request) (page, bool) {
 	return p, true
 }
 
+// writePage answers the page of keys pg asks for, each as item(key), or
+// a 400 for a cursor that names no key.
+func writePage(w http.ResponseWriter, pg page, keys []string, item func(key string) any) {
+	shown, err := pg.window(keys)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	out := make([]any, 0, len(shown))
+	for _, k := range shown {
+		out = append(out, item(k))
+	}
+	emukit.WriteJSON(w, http.StatusOK, out)
+}
+
 // window returns the keys to show after p.after, at most p.limit of them, or
 // an error for a cursor that names no item.
 func (p page) window(keys []string) ([]string, error) {
@@ -138,16 +153,7 @@ func (e *Emulator) listServices(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, s.ID)
 		}
 	}
-	shown, err := pg.window(ids)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []map[string]any{}
-	for _, id := range shown {
-		out = append(out, map[string]any{"cursor": cursorOf(id), "service": byID[id].view()})
-	}
-	emukit.WriteJSON(w, http.StatusOK, out)
+	writePage(w, pg, ids, func(id string) any { return map[string]any{"cursor": cursorOf(id), "service": byID[id].view()} })
 }
 
 // getService answers GET /services/{serviceId} with the service.
@@ -377,16 +383,7 @@ func (e *Emulator) listDeploys(w http.ResponseWriter, r *http.Request) {
 	for i := len(s.deploys) - 1; i >= 0; i-- {
 		ids = append(ids, s.deploys[i].ID)
 	}
-	shown, err := pg.window(ids)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []map[string]any{}
-	for _, id := range shown {
-		out = append(out, map[string]any{"cursor": cursorOf(id), "deploy": e.deploys[id].Deploy})
-	}
-	emukit.WriteJSON(w, http.StatusOK, out)
+	writePage(w, pg, ids, func(id string) any { return map[string]any{"cursor": cursorOf(id), "deploy": e.deploys[id].Deploy} })
 }
 
 // getDeploy answers GET /services/{serviceId}/deploys/{deployId}, moving the
@@ -419,16 +416,9 @@ func (e *Emulator) listEnvVars(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	shown, err := pg.window(sortedKeys(s.env))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []map[string]any{}
-	for _, k := range shown {
-		out = append(out, map[string]any{"envVar": EnvVar{Key: k, Value: s.env[k]}, "cursor": cursorOf(k)})
-	}
-	emukit.WriteJSON(w, http.StatusOK, out)
+	writePage(w, pg, sortedKeys(s.env), func(k string) any {
+		return map[string]any{"envVar": EnvVar{Key: k, Value: s.env[k]}, "cursor": cursorOf(k)}
+	})
 }
 
 // getEnvVar answers GET /services/{serviceId}/env-vars/{envVarKey} with {key, value}.
@@ -507,16 +497,7 @@ func (e *Emulator) listEnvGroups(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, g.ID)
 		}
 	}
-	shown, err := pg.window(ids)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []EnvGroupMeta{}
-	for _, id := range shown {
-		out = append(out, byID[id].EnvGroupMeta)
-	}
-	emukit.WriteJSON(w, http.StatusOK, out)
+	writePage(w, pg, ids, func(id string) any { return byID[id].EnvGroupMeta })
 }
 
 // findGroup returns the env group named in the path or writes a 404; call with mu held.

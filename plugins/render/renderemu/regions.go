@@ -163,16 +163,7 @@ func (e *Emulator) listCustomDomains(w http.ResponseWriter, r *http.Request) {
 			ids = append(ids, d.ID)
 		}
 	}
-	shown, err := pg.window(ids)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := []map[string]any{}
-	for _, id := range shown {
-		out = append(out, map[string]any{"customDomain": byID[id], "cursor": cursorOf(id)})
-	}
-	emukit.WriteJSON(w, http.StatusOK, out)
+	writePage(w, pg, ids, func(id string) any { return map[string]any{"customDomain": byID[id], "cursor": cursorOf(id)} })
 }
 
 // createCustomDomain answers POST /services/{serviceId}/custom-domains
