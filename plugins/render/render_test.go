@@ -410,84 +410,55 @@ func TestPlanSaysWhatWouldHappen(t *testing.T) {
 	}
 }
 
-// TestRestartIsNotRepeatedBlindly: a restart POST that took effect but
-// whose answer was lost is not sent again: the plugin finds the
-// server_restarted event in the service's event log. A POST refused before
-// it took effect is sent again. Either way the service restarts once.
-func TestRestartIsNotRepeatedBlindly(t *testing.T) {
+// TestPostsAreNotRepeatedBlindly: a deploy or restart POST (neither takes
+// an idempotency key) that took effect but whose answer was lost (a 502 from
+// a gateway, a dropped connection) is not sent again: the plugin finds the
+// deploy it started, or the server_restarted event in the service's event
+// log. A POST refused before it took effect is sent again. Either way the
+// effect happens once.
+func TestPostsAreNotRepeatedBlindly(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name        string
-		status      int
-		afterEffect bool
-		posts       int
-	}{
-		{"answer lost after the restart", http.StatusBadGateway, true, 1},
-		{"refused before it restarted", http.StatusServiceUnavailable, false, 2},
-		{"rate limited", http.StatusTooManyRequests, false, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, renderemu.Options{}, nil)
-			api := f.estate.UserAPI
-			f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
-			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/restart", AfterEffect: tc.afterEffect})
-			f.Must("restart", map[string]any{"service": api.ID}, "restart-api")
-			if got := f.emu.Restarts(api.ID); got != 1 {
-				t.Errorf("%d restarts, want 1", got)
-			}
-			posts := 0
-			for _, r := range f.emu.Requests() {
-				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/restart") {
-					posts++
+	type effect func(f *fixture, serviceID string) int
+	deploys := func(f *fixture, id string) int { return len(f.emu.Deploys(id)) }
+	restarts := func(f *fixture, id string) int { return f.emu.Restarts(id) }
+	for _, action := range []struct {
+		name, suffix string
+		effects      effect
+	}{{"deploy", "/deploys", deploys}, {"restart", "/restart", restarts}} {
+		for _, tc := range []struct {
+			name        string
+			status      int
+			afterEffect bool
+			posts       int
+		}{
+			{"answer lost after it took effect", http.StatusBadGateway, true, 1},
+			{"refused before it took effect", http.StatusServiceUnavailable, false, 2},
+			{"rate limited", http.StatusTooManyRequests, false, 2},
+		} {
+			t.Run(action.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				f := newFixture(t, renderemu.Options{}, nil)
+				api := f.estate.UserAPI
+				before := action.effects(f, api.ID)
+				f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
+				f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: action.suffix, AfterEffect: tc.afterEffect})
+				out := f.Must(action.name, map[string]any{"service": api.ID}, action.name+"-api")
+				if got := action.effects(f, api.ID) - before; got != 1 {
+					t.Errorf("%d %ss took effect, want 1", got, action.name)
 				}
-			}
-			if posts != tc.posts {
-				t.Errorf("%d restart POSTs, want %d", posts, tc.posts)
-			}
-		})
-	}
-}
-
-// TestDeployIsNotRepeatedBlindly: a deploy POST that took effect but whose
-// answer was lost (a 502 from a gateway, a dropped connection) is not sent
-// again; the plugin finds the deploy it started. A POST refused before it
-// took effect is sent again. Either way exactly one deploy starts.
-func TestDeployIsNotRepeatedBlindly(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name        string
-		status      int
-		afterEffect bool
-		posts       int
-	}{
-		{"answer lost after the deploy started", http.StatusBadGateway, true, 1},
-		{"refused before it started", http.StatusServiceUnavailable, false, 2},
-		{"rate limited", http.StatusTooManyRequests, false, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			f := newFixture(t, renderemu.Options{}, nil)
-			api := f.estate.UserAPI
-			before := len(f.emu.Deploys(api.ID))
-			f.contract.Allow(http.StatusBadGateway) // injected: a gateway's answer, not the API's
-			f.emu.InjectFault(renderemu.Fault{Status: tc.status, Method: http.MethodPost, PathContains: "/deploys", AfterEffect: tc.afterEffect})
-			out := f.Must("deploy", map[string]any{"service": api.ID}, "deploy-api")
-			if got := len(f.emu.Deploys(api.ID)) - before; got != 1 {
-				t.Errorf("%d deploys started, want 1", got)
-			}
-			posts := 0
-			for _, r := range f.emu.Requests() {
-				if r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/deploys") {
-					posts++
+				posts := 0
+				for _, r := range f.emu.Requests() {
+					if r.Method == http.MethodPost && strings.HasSuffix(r.Path, action.suffix) {
+						posts++
+					}
 				}
-			}
-			if posts != tc.posts {
-				t.Errorf("%d deploy POSTs, want %d", posts, tc.posts)
-			}
-			if out["status"] != "live" {
-				t.Errorf("deploy outputs = %v, want status live", out)
-			}
-		})
+				if posts != tc.posts {
+					t.Errorf("%d %s POSTs, want %d", posts, action.name, tc.posts)
+				}
+				if action.name == "deploy" && out["status"] != "live" {
+					t.Errorf("deploy outputs = %v, want status live", out)
+				}
+			})
+		}
 	}
 }
