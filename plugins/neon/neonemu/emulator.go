@@ -59,6 +59,7 @@ type Emulator struct {
 	opList      []*operation // ops in creation order
 	fakeLSN     uint64       // LSNs handed out when there is no server
 	failOps     int
+	holdPolls   int // extra polls the next operation stays running (SlowNextOperation)
 	newEndpoint bool
 	owned       map[string]bool // databases the emulator created
 	seq         int
@@ -94,6 +95,7 @@ type operation struct {
 	Operation
 	polls int
 	fail  bool
+	hold  int // polls it stays running beyond the usual
 }
 
 // New returns an emulator with no projects; see AddProject.
