@@ -162,54 +162,53 @@ func (p *Plan) Lines() []string {
 }
 
 // endpoint is a kind of request a provider's plugin makes.
-type endpoint struct {
-	method, path string
-	// poll marks a read made while waiting, where a dropped connection
-	// hurts most.
-	poll bool
-}
+type endpoint struct{ method, path string }
 
-// endpoints are what the plugins call, by target; paths are parts of the
-// provider's API paths (docs/providers.md).
+// endpoints are the requests each action makes, by "plugin.action"; paths
+// are parts of the provider's API paths (docs/providers.md). An action not
+// listed makes no request a fault here can hit.
 var endpoints = map[string][]endpoint{
-	Neon: {
-		{"GET", "/operations/", true},
-		{"GET", "/branches", false},
-		{"GET", "/connection_uri", false},
-		{"POST", "/restore", false},
-	},
-	Render: {
-		{"GET", "/services", true},
-		{"GET", "/env-groups", false},
-		{"GET", "/deploys", true},
-		{"POST", "/deploys", false},
-		{"POST", "/restart", false},
-		{"POST", "/suspend", false},
-		{"POST", "/resume", false},
-		{"PUT", "/env-vars/", false},
-	},
+	"neon.restore_branch":  {{"GET", "/branches"}, {"POST", "/restore"}, {"GET", "/operations/"}, {"GET", "/connection_uri"}},
+	"neon.get_branch":      {{"GET", "/branches"}},
+	"neon.list_branches":   {{"GET", "/branches"}},
+	"neon.wait_operations": {{"GET", "/operations"}},
+	"neon.connection_uri":  {{"GET", "/connection_uri"}},
+	"render.deploy":        {{"GET", "/services"}, {"POST", "/deploys"}, {"GET", "/deploys"}},
+	"render.restart":       {{"GET", "/services"}, {"POST", "/restart"}},
+	"render.suspend":       {{"GET", "/services"}, {"POST", "/suspend"}},
+	"render.resume":        {{"GET", "/services"}, {"POST", "/resume"}},
+	"render.scale":         {{"GET", "/services"}, {"POST", "/scale"}},
+	"render.get_service":   {{"GET", "/services"}},
+	"render.set_group_env": {{"GET", "/env-groups"}, {"PUT", "/env-vars/"}},
 }
 
-// Targets returns the stand-ins a runbook's plugins talk to.
-func Targets(plugins []string) []string {
-	var out []string
-	add := func(t string) {
-		if !slices.Contains(out, t) {
-			out = append(out, t)
+// targetOf is the stand-in an action's plugin talks to, or "".
+func targetOf(action string) string {
+	plugin, _, _ := strings.Cut(action, ".")
+	switch plugin {
+	case "neon":
+		return Neon
+	case "render":
+		return Render
+	case "gcs":
+		if action == "gcs.download" {
+			return GCS
 		}
+	case "dns":
+		return DNS
+	case "contract":
+		return Chain
 	}
-	for _, p := range plugins {
-		switch p {
-		case "neon":
-			add(Neon)
-		case "render":
-			add(Render)
-		case "gcs":
-			add(GCS)
-		case "dns":
-			add(DNS)
-		case "contract":
-			add(Chain)
+	return ""
+}
+
+// Targets returns the stand-ins the actions (as "plugin.action") talk to,
+// sorted.
+func Targets(actions []string) []string {
+	var out []string
+	for _, a := range actions {
+		if t := targetOf(a); t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
 		}
 	}
 	slices.Sort(out)
@@ -219,20 +218,19 @@ func Targets(plugins []string) []string {
 // httpKinds are the faults of an HTTP API, drawn with equal chance.
 var httpKinds = []Kind{Throttle, ThrottleDate, ThrottleBare, ServerError, Slow, Drop}
 
-// New plans the faults of runbook's drill under seed, for the stand-ins
-// targets names (see Targets). The same arguments always give the same plan.
-func New(seed uint64, runbook string, targets []string) Plan {
+// New plans the faults of runbook's drill under seed, for the actions its
+// steps use (as "plugin.action", in any order, repeats allowed). The same
+// arguments always give the same plan.
+func New(seed uint64, runbook string, actions []string) Plan {
 	h := fnv.New64a()
 	h.Write([]byte(runbook))
 	r := rand.New(rand.NewPCG(seed, h.Sum64()))
 	p := Plan{Seed: seed, Runbook: runbook}
-	ts := slices.Clone(targets)
-	slices.Sort(ts)
-	for _, t := range ts {
+	for _, t := range Targets(actions) {
 		switch t {
 		case Neon, Render:
-			p.Faults = append(p.Faults, httpFaults(r, t)...)
-			if t == Neon {
+			p.Faults = append(p.Faults, httpFaults(r, t, actionEndpoints(actions, t))...)
+			if t == Neon && slices.Contains(actions, "neon.restore_branch") {
 				p.Faults = append(p.Faults, Fault{Kind: SlowOperation, Target: Neon, Times: 2 + r.IntN(3)})
 			}
 		case GCS:
@@ -246,18 +244,40 @@ func New(seed uint64, runbook string, targets []string) Plan {
 	return p
 }
 
-// httpFaults draws two or three faults at distinct endpoints of target.
-func httpFaults(r *rand.Rand, target string) []Fault {
-	eps := slices.Clone(endpoints[target])
+// actionEndpoints lists, sorted and once each, the endpoints of target
+// the actions call.
+func actionEndpoints(actions []string, target string) []endpoint {
+	var out []endpoint
+	for _, a := range actions {
+		if targetOf(a) != target {
+			continue
+		}
+		for _, e := range endpoints[a] {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b endpoint) int { return strings.Compare(a.method+a.path, b.method+b.path) })
+	return out
+}
+
+// httpFaults draws two or three faults at distinct endpoints of eps, the
+// second matching request at most (an endpoint called once is hit).
+func httpFaults(r *rand.Rand, target string, eps []endpoint) []Fault {
 	r.Shuffle(len(eps), func(i, j int) { eps[i], eps[j] = eps[j], eps[i] })
-	n := 2 + r.IntN(2)
+	n := min(len(eps), 2+r.IntN(2))
 	var out []Fault
 	for _, e := range eps[:n] {
 		k := httpKinds[r.IntN(len(httpKinds))]
 		if k == Drop && e.method != "GET" {
 			k = ServerError // a dropped POST is the non-idempotent case; see ServerError
 		}
-		f := Fault{Kind: k, Target: target, Method: e.method, Path: e.path, Skip: r.IntN(2), Times: 1}
+		skip := 0
+		if e.method == "GET" {
+			skip = r.IntN(2) // reads repeat (polls, lookups by every action); writes may come once
+		}
+		f := Fault{Kind: k, Target: target, Method: e.method, Path: e.path, Skip: skip, Times: 1}
 		switch k {
 		case Throttle:
 			f.Delay = time.Second // the smallest Retry-After in seconds

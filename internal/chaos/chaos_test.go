@@ -12,9 +12,9 @@ import (
 // TestSameSeedSamePlan: a seed reproduces a drill's faults exactly, and
 // another seed or another runbook gives other faults.
 func TestSameSeedSamePlan(t *testing.T) {
-	targets := []string{Neon, Render}
+	targets := []string{"neon.restore_branch", "render.suspend", "render.resume", "http.check"}
 	a := New(42, "neon-pitr", targets)
-	b := New(42, "neon-pitr", []string{Render, Neon}) // order of targets does not matter
+	b := New(42, "neon-pitr", []string{"render.resume", "http.check", "render.suspend", "neon.restore_branch", "render.resume"}) // order and repeats do not matter
 	if !reflect.DeepEqual(a, b) {
 		t.Fatalf("same seed, different plans:\n%v\n%v", a.Lines(), b.Lines())
 	}
@@ -38,17 +38,19 @@ func TestPlanCoversTargets(t *testing.T) {
 		targets []string
 		want    map[string][]Kind // kinds that must appear; nil means none of the target
 	}{
-		{[]string{GCS}, map[string][]Kind{GCS: {BadChecksum}}},
-		{[]string{DNS}, map[string][]Kind{DNS: {DNSDelay}}},
-		{[]string{Chain, Render}, map[string][]Kind{Chain: {RPCRestart}, Render: nil}},
-		{[]string{Neon}, map[string][]Kind{Neon: {SlowOperation}}},
+		{[]string{"gcs.download", "gcs.find_newest"}, map[string][]Kind{GCS: {BadChecksum}}},
+		{[]string{"dns.check"}, map[string][]Kind{DNS: {DNSDelay}}},
+		{[]string{"contract.call", "render.deploy"}, map[string][]Kind{Chain: {RPCRestart}, Render: nil}},
+		{[]string{"neon.restore_branch"}, map[string][]Kind{Neon: {SlowOperation}}},
+		{[]string{"redis.ping", "postgres.query", "gcs.find_newest"}, map[string][]Kind{}},
 		{nil, map[string][]Kind{}},
 	}
 	for _, tt := range tests {
+		targets := Targets(tt.targets)
 		for seed := uint64(0); seed < 50; seed++ {
 			p := New(seed, "rb", tt.targets)
 			for _, f := range p.Faults {
-				if !slices.Contains(tt.targets, f.Target) {
+				if !slices.Contains(targets, f.Target) {
 					t.Fatalf("%v seed %d: fault for %s: %v", tt.targets, seed, f.Target, f)
 				}
 				if f.Times < 1 {
@@ -77,8 +79,17 @@ func TestPlanCoversTargets(t *testing.T) {
 // each fault may hit, over many seeds.
 func TestHTTPFaultsAreRealistic(t *testing.T) {
 	seen := map[Kind]bool{}
+	actions := []string{"neon.restore_branch", "render.deploy", "render.restart", "render.set_group_env"}
 	for seed := uint64(0); seed < 300; seed++ {
-		for _, f := range New(seed, "rb", []string{Neon, Render}).Faults {
+		for _, f := range New(seed, "rb", actions).Faults {
+			if !slices.ContainsFunc(actions, func(a string) bool {
+				return slices.Contains(endpoints[a], endpoint{f.Method, f.Path})
+			}) && f.Path != "" {
+				t.Fatalf("a fault at an endpoint none of the actions calls: %+v", f)
+			}
+			if f.Method != "GET" && f.Skip > 0 {
+				t.Fatalf("a write may come once, but the fault waits for a later one: %+v", f)
+			}
 			seen[f.Kind] = true
 			switch f.Kind {
 			case Throttle, ThrottleDate:
@@ -116,7 +127,7 @@ func TestHTTPFaultsAreRealistic(t *testing.T) {
 
 // TestPlanJSONRoundTrip: the plan crosses the sandbox protocol unchanged.
 func TestPlanJSONRoundTrip(t *testing.T) {
-	p := New(7, "contract-emergency", []string{Chain, Render})
+	p := New(7, "contract-emergency", []string{"contract.call", "render.restart"})
 	b, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -135,9 +146,10 @@ func TestTargets(t *testing.T) {
 		plugins []string
 		want    []string
 	}{
-		{[]string{"render", "neon", "http"}, []string{Neon, Render}},
-		{[]string{"contract", "render", "contract"}, []string{Chain, Render}},
-		{[]string{"terraform", "postgres", "gcs", "dns"}, []string{DNS, GCS}},
+		{[]string{"render.deploy", "neon.restore_branch", "http.check"}, []string{Neon, Render}},
+		{[]string{"contract.call", "render.restart", "contract.deploy"}, []string{Chain, Render}},
+		{[]string{"terraform.apply", "postgres.query", "gcs.download", "dns.check"}, []string{DNS, GCS}},
+		{[]string{"gcs.find_newest"}, nil},
 		{nil, nil},
 	}
 	for _, tt := range tests {

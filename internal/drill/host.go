@@ -168,6 +168,7 @@ func (h *Host) Verify(ctx context.Context) ([]sandbox.Check, error) {
 	if st == nil {
 		return nil, errors.New("verify: no drill is staged")
 	}
+	w.disarm()
 	return sc.Verify(ctx, w, st), nil
 }
 

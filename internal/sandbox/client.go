@@ -132,11 +132,18 @@ func (c *Client) StageChaos(ctx context.Context, runbook string, plan *chaos.Pla
 
 // Verify checks the staged drill's end state.
 func (c *Client) Verify(ctx context.Context) ([]Check, error) {
+	checks, _, err := c.VerifyChaos(ctx)
+	return checks, err
+}
+
+// VerifyChaos checks the staged drill's end state, and says which faults
+// of its plan hit the run (see ChaosHandler).
+func (c *Client) VerifyChaos(ctx context.Context) ([]Check, []string, error) {
 	r, err := c.call(ctx, Request{Op: OpVerify})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r.Checks, nil
+	return r.Checks, r.Faults, nil
 }
 
 // Queue tells the sandbox the drills to come, in order, so it can stage

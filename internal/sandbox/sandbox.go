@@ -98,4 +98,7 @@ type Response struct {
 	Drills  []Drill `json:"drills,omitempty"`
 	Stage   *Stage  `json:"stage,omitempty"`
 	Checks  []Check `json:"checks,omitempty"`
+	// Faults, with a chaos drill's verify, says which planned faults hit
+	// the run, one line each.
+	Faults []string `json:"faults,omitempty"`
 }

@@ -33,6 +33,9 @@ type ChaosHandler interface {
 	// StageChaos stages runbook's drill as Stage does, then arms its
 	// stand-ins with plan's faults.
 	StageChaos(ctx context.Context, runbook string, plan *chaos.Plan) (*Stage, error)
+	// ChaosReport says which faults of the staged drill's plan hit the
+	// run, one line each (none without a plan); it is asked before Verify.
+	ChaosReport() []string
 }
 
 // maxRequest bounds one request line.
@@ -82,6 +85,9 @@ func answer(ctx context.Context, h Handler, req Request) (resp Response) {
 		}
 		resp.Stage = st
 	case OpVerify:
+		if ch, ok := h.(ChaosHandler); ok {
+			resp.Faults = ch.ChaosReport()
+		}
 		checks, err := h.Verify(ctx)
 		if err != nil {
 			return fail(err)

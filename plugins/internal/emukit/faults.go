@@ -39,6 +39,8 @@ type Fault struct {
 	// Drop closes the connection without an answer, as a load balancer
 	// or a restarting server does.
 	Drop bool
+	// Label names the fault in PendingFaults.
+	Label string
 }
 
 // retryAfter is the fault's Retry-After header value at now, or "".
@@ -92,6 +94,14 @@ func (k *Kit) ClearFaults() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.faults, k.latency = nil, 0
+}
+
+// PendingFaults returns the faults not spent yet, as they stand (Skip and
+// Times count down as requests match).
+func (k *Kit) PendingFaults() []Fault {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Fault(nil), k.faults...)
 }
 
 // Requests returns every request answered so far, oldest first.

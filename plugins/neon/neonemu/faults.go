@@ -52,6 +52,17 @@ func (e *Emulator) SlowNextOperation(polls int) {
 	e.holdPolls = polls
 }
 
+// PendingFaults returns the injected faults not spent yet.
+func (e *Emulator) PendingFaults() []Fault { return e.kit.PendingFaults() }
+
+// SlowOperationPending reports whether SlowNextOperation still waits for
+// an operation to slow down.
+func (e *Emulator) SlowOperationPending() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.holdPolls > 0
+}
+
 // ClearFaults drops every queued fault, operation failure and latency.
 func (e *Emulator) ClearFaults() {
 	e.kit.ClearFaults()
