@@ -169,7 +169,14 @@ func (h *Host) Verify(ctx context.Context) ([]sandbox.Check, error) {
 		return nil, errors.New("verify: no drill is staged")
 	}
 	w.disarm()
-	return sc.Verify(ctx, w, st), nil
+	checks := sc.Verify(ctx, w, st)
+	if sc.Safe != nil {
+		for _, c := range sc.Safe(ctx, w, st) {
+			c.Safe = true
+			checks = append(checks, c)
+		}
+	}
+	return checks, nil
 }
 
 // CloseDrill stops the staged drill's stand-ins, if any.
