@@ -30,10 +30,6 @@ type Scenario struct {
 	Setup func(ctx context.Context, w *World) (*Stage, error)
 	// Verify checks the end state after the run.
 	Verify func(ctx context.Context, w *World, st *Stage) []Check
-	// Safe, when set, checks what must hold if the run failed (a chaos
-	// drill's safe failure): nothing left half-done. Its checks are
-	// reported with Safe set, besides Verify's.
-	Safe func(ctx context.Context, w *World, st *Stage) []Check
 }
 
 var scenarios = map[string]*Scenario{}

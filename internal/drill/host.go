@@ -170,8 +170,8 @@ func (h *Host) Verify(ctx context.Context) ([]sandbox.Check, error) {
 	}
 	w.disarm()
 	checks := sc.Verify(ctx, w, st)
-	if sc.Safe != nil {
-		for _, c := range sc.Safe(ctx, w, st) {
+	if safe := safeChecks[sc.Runbook]; safe != nil {
+		for _, c := range safe(ctx, w, st) {
 			c.Safe = true
 			checks = append(checks, c)
 		}

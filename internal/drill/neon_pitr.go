@@ -41,7 +41,6 @@ func init() {
 		Needs:   []string{"postgres"},
 		Setup:   setupNeonPITR,
 		Verify:  verifyNeonPITR,
-		Safe:    safeNeonPITR,
 	})
 }
 
@@ -198,19 +197,6 @@ func verifyNeonPITR(ctx context.Context, w *World, st *Stage) []Check {
 	loss := st.Incident.Sub(newest)
 	out = append(out, check("restore point within the RPO, measured from the data", qerr == nil && !newest.IsZero() && loss <= pitrRPO,
 		"the newest restored user signed up %s before the incident (RPO %s)", loss.Round(time.Second), pitrRPO))
-	return out
-}
-
-// safeNeonPITR checks a failed run left no writer stopped: the runbook
-// suspends both, and its undo must resume them (Render API).
-func safeNeonPITR(ctx context.Context, w *World, _ *Stage) []Check {
-	render, _ := w.Render()
-	var out []Check
-	for _, name := range pitrServices {
-		svc, err := renderService(ctx, render.URL(), render.APIKey(), name)
-		out = append(out, check(name+" not left suspended (Render API)", err == nil && svc.Suspended == renderemu.NotSuspended,
-			"suspended=%s %s", svc.Suspended, errText(err)))
-	}
 	return out
 }
 
