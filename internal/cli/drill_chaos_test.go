@@ -3,8 +3,11 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -99,7 +102,7 @@ func TestDrillChaosEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := chaosPlan(ciSeed, rb)
-	code, out, errOut := cli(t, t.TempDir(), nil, "drill", "--dir", runbooksDir(t), "neon-pitr", "--chaos", "20261203", "-o", "json")
+	code, out, errOut := cli(t, t.TempDir(), nil, "drill", "--dir", runbooksDir(t), "neon-pitr", "--chaos", strconv.Itoa(ciSeed), "-o", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
@@ -116,13 +119,13 @@ func TestDrillChaosEndToEnd(t *testing.T) {
 	}
 	rep := drillReportLine(t, out)
 	ch, _ := rep.Outputs["chaos"].(map[string]any)
-	if rep.Status != "passed" || ch["verdict"] != verdictEndState || ch["seed"] != "20261203" || ch["faults_hit"] != float64(len(plan.Faults)) {
+	if rep.Status != "passed" || ch["verdict"] != verdictEndState || ch["seed"] != strconv.Itoa(ciSeed) || ch["faults_hit"] != float64(len(plan.Faults)) {
 		t.Errorf("drill_report = %+v", rep)
 	}
 }
 
 // ciSeed is the seed .ci/run drills every runbook with.
-const ciSeed = 20261203
+const ciSeed = 20261257
 
 // TestDrillChaosFailsSafely: a neon-pitr whose data check can never pass
 // fails under chaos; its undo resumes both services and the on-call is
@@ -181,4 +184,42 @@ func drillReportLine(t *testing.T, stream string) journal.Event {
 	}
 	t.Fatalf("no drill_report in\n%s", stream)
 	return journal.Event{}
+}
+
+var updateChaos = flag.Bool("update-chaos", false, "rewrite testdata/chaos-plans.golden")
+
+// TestChaosPlansGolden pins the plan CI's seed gives every runbook: a
+// change to the planner or to a runbook's actions changes CI's game day,
+// and shows here (go test ./internal/cli -run ChaosPlansGolden -update-chaos).
+func TestChaosPlansGolden(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(runbooksDir(t), "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no runbooks: %v", err)
+	}
+	var b strings.Builder
+	for _, f := range files {
+		rb, _, err := load.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := chaosPlan(ciSeed, rb)
+		fmt.Fprintf(&b, "%s (seed %d): %d faults\n", rb.Metadata.Name.Value, plan.Seed, len(plan.Faults))
+		for _, l := range plan.Lines() {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
+	golden := filepath.Join("testdata", "chaos-plans.golden")
+	if *updateChaos {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("plans under seed %d changed (rerun with -update-chaos if intended):\n%s", ciSeed, b.String())
+	}
 }
