@@ -282,6 +282,8 @@ type rpcProxy struct {
 	down  time.Duration
 	shut  bool // closed for good: no restart listens again
 	fired bool // the restart happened
+	// gate, when set (by tests), holds the endpoint down until it closes.
+	gate chan struct{}
 }
 
 func startRPCProxy(target string, skip int, down time.Duration) (*rpcProxy, error) {
@@ -326,8 +328,9 @@ func (p *rpcProxy) handle(w http.ResponseWriter, r *http.Request) {
 		p.proxy.ServeHTTP(w, r)
 		return
 	}
-	go p.restart(srv)
-	panic(http.ErrAbortHandler) // the connection closes without an answer
+	srv.Close() // the listener and every connection, this one's too
+	go p.relisten()
+	panic(http.ErrAbortHandler) // no answer
 }
 
 // restarted reports whether the endpoint restarted.
@@ -337,11 +340,12 @@ func (p *rpcProxy) restarted() bool {
 	return p.fired
 }
 
-// restart closes srv (its listener and connections), waits, and listens
-// again on the same address.
-func (p *rpcProxy) restart(srv *http.Server) {
-	srv.Close()
+// relisten waits out the restart, and listens again on the same address.
+func (p *rpcProxy) relisten() {
 	time.Sleep(p.down)
+	if p.gate != nil {
+		<-p.gate
+	}
 	for try := 0; try < 50; try++ {
 		p.mu.Lock()
 		shut := p.shut
