@@ -67,7 +67,7 @@ type Fault struct {
 	// Target is the stand-in: neon, render, gcs, dns or chain.
 	Target string `json:"target"`
 	// Method and Path (a part of the path) choose the requests it hits;
-	// empty matches any.
+	// empty matches any. For the chain, Path is a JSON-RPC method.
 	Method string `json:"method,omitempty"`
 	Path   string `json:"path,omitempty"`
 	// Skip is how many matching requests are served normally first.
@@ -80,7 +80,8 @@ type Fault struct {
 	// propagation delay or the outage of a restart.
 	Delay time.Duration `json:"delay,omitempty"`
 	// AfterEffect makes a 5xx answer a request that did take effect, as
-	// a gateway timing out on a backend that handled it.
+	// a gateway timing out on a backend that handled it; for an RPC
+	// restart, the node handles the request it then drops unanswered.
 	AfterEffect bool `json:"after_effect,omitempty"`
 }
 
@@ -121,7 +122,14 @@ func (f Fault) String() string {
 		what = "the bytes received do not match the object's CRC32C and MD5"
 		when = fmt.Sprintf("download %d", f.Skip+1)
 	case RPCRestart:
+		if f.Path != "" {
+			when = fmt.Sprintf("%s %d", f.Path, f.Skip+1)
+			where = f.Target
+		}
 		what = fmt.Sprintf("RPC node restarts: down %s, back with the same state", f.Delay)
+		if f.AfterEffect {
+			what = fmt.Sprintf("RPC node handles the request, restarts before answering: down %s, back with the same state", f.Delay)
+		}
 	default:
 		what = string(f.Kind)
 	}
@@ -215,6 +223,10 @@ func Targets(actions []string) []string {
 	return out
 }
 
+// rpcMethods are what an RPC restart waits for: any request, a
+// transaction being sent, or a receipt being polled.
+var rpcMethods = []string{"", "eth_sendRawTransaction", "eth_getTransactionReceipt"}
+
 // httpKinds are the faults of an HTTP API, drawn with equal chance.
 var httpKinds = []Kind{Throttle, ThrottleDate, ThrottleBare, ServerError, Slow, Drop}
 
@@ -238,7 +250,17 @@ func New(seed uint64, runbook string, actions []string) Plan {
 		case DNS:
 			p.Faults = append(p.Faults, Fault{Kind: DNSDelay, Target: DNS, Times: 1, Delay: ms(r, 100, 400)})
 		case Chain:
-			p.Faults = append(p.Faults, Fault{Kind: RPCRestart, Target: Chain, Times: 1, Skip: 1 + r.IntN(6), Delay: ms(r, 150, 400)})
+			// Which JSON-RPC method the restart waits for, and whether the
+			// node handles that request first, are drawn from a stream of
+			// their own, so adding them moved no other fault.
+			r2 := rand.New(rand.NewPCG(seed, h.Sum64()+1))
+			after := r2.IntN(2) == 0
+			f := Fault{Kind: RPCRestart, Target: Chain, Times: 1, Skip: 1 + r.IntN(6), Delay: ms(r, 150, 400), AfterEffect: after}
+			if m := rpcMethods[r2.IntN(len(rpcMethods))]; m != "" {
+				f.Method, f.Skip = "POST", f.Skip%3 // a runbook sends a few transactions
+				f.Path = m
+			}
+			p.Faults = append(p.Faults, f)
 		}
 	}
 	return p

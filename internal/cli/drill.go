@@ -62,7 +62,7 @@ func drillCmd() *subcommand {
   runbook drill --all         # every runbook, as CI does
   runbook drill neon-pitr --sabotage restore   # must FAIL: proves the drill sees the restore
   runbook drill --all --sabotage-each          # the sabotage matrix, as CI does
-  runbook drill --all --chaos 20261257         # a game day: provider faults from this seed, as CI does
+  runbook drill --all --chaos 20261259         # a game day: provider faults from this seed, as CI does
 
 A step changes the world when it calls a plugin action its catalogue entry
 does not declare read-only; built-in actions and read-only ones (checks,

@@ -125,7 +125,7 @@ func TestDrillChaosEndToEnd(t *testing.T) {
 }
 
 // ciSeed is the seed .ci/run drills every runbook with.
-const ciSeed = 20261257
+const ciSeed = 20261259
 
 // TestDrillChaosFailsSafely: a neon-pitr whose data check can never pass
 // fails under chaos; its undo resumes both services and the on-call is

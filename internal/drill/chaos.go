@@ -1,11 +1,14 @@
 package drill
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"sync"
@@ -143,7 +146,7 @@ func (w *World) armOne(f chaos.Fault, i int, neon *neonemu.Emulator, render *ren
 		if ch == nil {
 			return nil, errors.New("a fault for the chain, which this drill does not use")
 		}
-		p, err := startRPCProxy(ch.URL(), f.Skip, f.Delay)
+		p, err := startRPCProxy(ch.URL(), f.Path, f.Skip, f.Delay, f.AfterEffect)
 		if err != nil {
 			return nil, err
 		}
@@ -268,8 +271,9 @@ func (d *DNS) delayedAny() bool {
 
 // rpcProxy stands in front of the chain's JSON-RPC endpoint and restarts
 // once: on request skip+1 it stops listening and drops every connection,
-// that request's included, and listens again on the same address after
-// down. The chain behind it keeps its state, as a node restarting from its
+// that request's included (handled by the node first when afterEffect is
+// set, as a node that restarts after accepting a transaction), and listens
+// again on the same address after down. The chain behind it keeps its state, as a node restarting from its
 // database does.
 type rpcProxy struct {
 	addr  string
@@ -282,11 +286,15 @@ type rpcProxy struct {
 	down  time.Duration
 	shut  bool // closed for good: no restart listens again
 	fired bool // the restart happened
+	// afterEffect: the node handles the request the restart drops.
+	afterEffect bool
+	// method is the JSON-RPC method whose calls the restart counts; "" counts every request.
+	method string
 	// gate, when set (by tests), holds the endpoint down until it closes.
 	gate chan struct{}
 }
 
-func startRPCProxy(target string, skip int, down time.Duration) (*rpcProxy, error) {
+func startRPCProxy(target, method string, skip int, down time.Duration, afterEffect bool) (*rpcProxy, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, err
@@ -295,7 +303,7 @@ func startRPCProxy(target string, skip int, down time.Duration) (*rpcProxy, erro
 	if err != nil {
 		return nil, fmt.Errorf("chaos: RPC endpoint: %w", err)
 	}
-	p := &rpcProxy{addr: l.Addr().String(), proxy: httputil.NewSingleHostReverseProxy(u), skip: skip, armed: true, down: down}
+	p := &rpcProxy{addr: l.Addr().String(), proxy: httputil.NewSingleHostReverseProxy(u), method: method, skip: skip, armed: true, down: down, afterEffect: afterEffect}
 	p.serve(l)
 	return p, nil
 }
@@ -313,9 +321,18 @@ func (p *rpcProxy) serve(l net.Listener) {
 
 // handle forwards a request, or restarts the endpoint when its turn came.
 func (p *rpcProxy) handle(w http.ResponseWriter, r *http.Request) {
+	counts := true
+	if p.method != "" {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		counts = bytes.Contains(body, []byte(`"method":"`+p.method+`"`))
+	}
 	p.mu.Lock()
 	restart := false
-	if p.armed {
+	if p.armed && counts {
 		if p.skip > 0 {
 			p.skip--
 		} else {
@@ -327,6 +344,9 @@ func (p *rpcProxy) handle(w http.ResponseWriter, r *http.Request) {
 	if !restart {
 		p.proxy.ServeHTTP(w, r)
 		return
+	}
+	if p.afterEffect {
+		p.proxy.ServeHTTP(httptest.NewRecorder(), r) // handled; its answer is lost
 	}
 	srv.Close() // the listener and every connection, this one's too
 	go p.relisten()

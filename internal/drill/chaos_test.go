@@ -81,7 +81,7 @@ func TestRPCProxyRestarts(t *testing.T) {
 		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"result":"0x1"}`)
 	}))
 	defer node.Close()
-	p, err := startRPCProxy(node.URL, 1, 300*time.Millisecond)
+	p, err := startRPCProxy(node.URL, "", 1, 300*time.Millisecond, false)
 	if err != nil {
 		t.Fatal(err)
 	}
