@@ -146,3 +146,56 @@ func TestCorruptReads(t *testing.T) {
 		t.Error("corruptionsDone is false")
 	}
 }
+
+// TestDNSPropagationDelay: under the fault a published change stays
+// invisible to a resolver beyond its usual delay; without it the change
+// shows.
+func TestDNSPropagationDelay(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		extra   time.Duration
+		visible bool
+	}{
+		{"delayed", time.Hour, false},
+		{"not delayed", 0, true},
+	} {
+		w, err := NewWorld()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		d, err := w.DNS()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Set("api.example.com", "CNAME", "old.example.com"); err != nil {
+			t.Fatal(err)
+		}
+		d.delayPropagation(tc.extra)
+		d.Publish("api.example.com", "CNAME", 0, "new.example.com")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var got []string
+		for ctx.Err() == nil {
+			got, err = d.Lookup(ctx, "api.example.com", "CNAME")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tc.visible || (len(got) == 1 && got[0] == "new.example.com") {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		cancel()
+		want := "old.example.com"
+		if tc.visible {
+			want = "new.example.com"
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: resolver answers %v, want %s", tc.name, got, want)
+		}
+		if d.delayedAny() != (tc.extra > 0) {
+			t.Errorf("%s: delayedAny = %t", tc.name, d.delayedAny())
+		}
+	}
+}
