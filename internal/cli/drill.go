@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -21,6 +22,7 @@ import (
 	"github.com/alpha-orion/runbook/engine/journal"
 	"github.com/alpha-orion/runbook/engine/load"
 	"github.com/alpha-orion/runbook/engine/run"
+	"github.com/alpha-orion/runbook/internal/chaos"
 	"github.com/alpha-orion/runbook/internal/sandbox"
 	"github.com/alpha-orion/runbook/plugins/host"
 	"github.com/spf13/pflag"
@@ -35,6 +37,8 @@ type drillOpts struct {
 	all          bool
 	sabotage     string
 	sabotageEach bool
+	chaos        string // the seed of a game-day drill's faults, or ""
+	seed         uint64 // chaos, parsed
 }
 
 func drillFlags(fs *pflag.FlagSet) *drillOpts {
@@ -45,6 +49,7 @@ func drillFlags(fs *pflag.FlagSet) *drillOpts {
 	fs.StringVar(&o.state, "state", "", "where drills are journaled, as runs are (default $RUNBOOK_STATE or "+DefaultStateDir+"): 'runbook history --drills' lists them")
 	fs.StringVar(&o.sabotage, "sabotage", "", "make this world-changing step a no-op that reports its plan's outputs; the drill must then FAIL")
 	fs.BoolVar(&o.sabotageEach, "sabotage-each", false, "sabotage every world-changing step of each runbook in turn and print the matrix; fails on a sabotage the drill does not catch")
+	fs.StringVar(&o.chaos, "chaos", "", "a game day: inject the provider faults this seed plans (429s, 5xx, slow answers, dropped connections, DNS delay, a bad GCS checksum, an RPC restart); the runbook must reach its end state or fail safely")
 	return o
 }
 
@@ -57,6 +62,7 @@ func drillCmd() *subcommand {
   runbook drill --all         # every runbook, as CI does
   runbook drill neon-pitr --sabotage restore   # must FAIL: proves the drill sees the restore
   runbook drill --all --sabotage-each          # the sabotage matrix, as CI does
+  runbook drill --all --chaos 20261259         # a game day: provider faults from this seed, as CI does
 
 A step changes the world when it calls a plugin action its catalogue entry
 does not declare read-only; built-in actions and read-only ones (checks,
@@ -77,6 +83,16 @@ func runDrill(c *Command, args []string) int {
 	}
 	if o.sabotage != "" && (o.sabotageEach || o.all || len(names) != 1) {
 		return c.usageError("drill: --sabotage STEP takes one runbook name (use --sabotage-each for the matrix)")
+	}
+	if o.chaos != "" {
+		if o.sabotage != "" || o.sabotageEach {
+			return c.usageError("drill: --chaos and --sabotage do not mix: a sabotaged drill must fail, a game day may fail safely")
+		}
+		seed, err := parseSeed(o.chaos)
+		if err != nil {
+			return c.usageError("drill: %v", err)
+		}
+		o.seed = seed
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -126,12 +142,16 @@ func runDrill(c *Command, args []string) int {
 	var rows []string
 	for _, name := range names {
 		start := time.Now()
-		code := c.drillOne(ctx, sb, name, o, o.sabotage, c.Stdout).code
+		out := c.drillOne(ctx, sb, name, o, o.sabotage, c.Stdout)
+		code := out.code
 		verdict := "PASSED"
 		if code != ExitOK {
 			verdict = "FAILED"
 		} else {
 			passed++
+		}
+		if out.chaos != nil {
+			verdict = out.chaos.String()
 		}
 		rows = append(rows, fmt.Sprintf("%s\t%s\t%s", name, verdict, time.Since(start).Round(100*time.Millisecond)))
 		if code > worst {
@@ -230,7 +250,23 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 		w = c.Stderr // what people read; stdout carries JSON lines only
 	}
 	fmt.Fprintf(w, "══ drill %s (%s)\n", name, file)
-	st, err := sb.Stage(ctx, name)
+	var plan *chaos.Plan
+	if o.chaos != "" {
+		rb, _, err := load.ReadFile(file)
+		if err != nil {
+			return fail(c.usageError("drill: cannot read %s: %v", file, err))
+		}
+		plan = chaosPlan(o.seed, rb)
+		if len(plan.Faults) == 0 {
+			fmt.Fprintf(w, "chaos: seed %d: no fault planned for %s: its steps call no provider API the plan knows (Neon, Render, a GCS download, DNS, a chain)\n", plan.Seed, name)
+		} else {
+			fmt.Fprintf(w, "chaos: seed %d, %s planned for %s:\n", plan.Seed, plural(len(plan.Faults), "fault"), name)
+		}
+		for _, l := range plan.Lines() {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	st, err := sb.StageChaos(ctx, name, plan)
 	if err != nil {
 		var missing *sandbox.MissingError
 		if errors.As(err, &missing) {
@@ -298,21 +334,28 @@ func (c *Command) drillOne(ctx context.Context, sb *sandbox.Client, name string,
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: %v\n", name, err)
 		return fail(ExitFailed)
 	}
-	checks, err := sb.Verify(ctx)
+	checks, hits, err := sb.VerifyChaos(ctx)
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "runbook: drill %s: verify: %v\n", name, err)
 		return fail(ExitFailed)
 	}
 	out := drillOutcome{failedSteps: failedSteps(res), sabotageRan: sab == nil || sab.ran()}
-	for _, ch := range checks {
-		if !ch.OK {
-			out.failedChecks = append(out.failedChecks, ch.Name)
+	end, safe := splitChecks(checks)
+	out.failedChecks = failedNames(end)
+	if plan != nil {
+		v := judgeChaos(sess.rb, res, checks)
+		out.chaos = &v
+		if len(plan.Faults) > 0 {
+			fmt.Fprintf(w, "\nchaos: %d of %s hit the run:\n", countHits(hits), plural(len(plan.Faults), "fault"))
+		}
+		for _, h := range hits {
+			fmt.Fprintf(w, "  %s\n", h)
 		}
 	}
-	out.code = c.drillReport(name, res, st, checks, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, w)
+	out.code = c.drillReport(name, res, st, end, sess.rb.Objectives.RTO.D, sess.rb.Objectives.RPO.D, w, out.chaos, safe)
 	if sabotage == "" {
 		// The verdict joins the run's journal: evidence of the drill.
-		e, err := recordDrillReport(ctx, o.store, res, st, checks, out.code == ExitOK, sess)
+		e, err := recordDrillReport(ctx, o.store, res, st, checks, out.code == ExitOK, sess, plan, out.chaos, hits)
 		if err != nil {
 			fmt.Fprintf(c.Stderr, "runbook: drill %s: journal the report: %v\n", name, err)
 			return fail(ExitFailed)
@@ -370,7 +413,9 @@ func setEnv(vars map[string]string) (restore func()) {
 	}
 }
 
-func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, rto, rpo time.Duration, w io.Writer) int {
+// drillReport prints a drill's report and returns its exit code; cv, for a
+// game-day drill, is its verdict, and safe the checks of a safe failure.
+func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, rto, rpo time.Duration, w io.Writer, cv *chaosVerdict, safe []sandbox.Check) int {
 	fmt.Fprintf(w, "\nDrill report: %s\n", name)
 	fmt.Fprintf(w, "  run        %s %s (journaled as a drill: runbook report %s)\n", res.RunID, res.Status, res.RunID)
 	if rto > 0 {
@@ -397,6 +442,23 @@ func (c *Command) drillReport(name string, res *run.Result, st *sandbox.Stage, c
 	if len(checks) == 0 {
 		passed = false
 		fmt.Fprintf(w, "    FAIL no end-state checks ran\n")
+	}
+	if cv != nil {
+		if len(safe) > 0 {
+			fmt.Fprintf(w, "  checks of a safe failure:\n")
+		}
+		for _, ch := range safe {
+			mark := "ok  "
+			if !ch.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(w, "    %s %s: %s\n", mark, ch.Name, ch.Detail)
+		}
+		fmt.Fprintf(w, "drill %s %s\n\n", name, cv)
+		if cv.pass() {
+			return ExitOK
+		}
+		return ExitFailed
 	}
 	if passed {
 		fmt.Fprintf(w, "drill %s PASSED\n\n", name)
@@ -427,7 +489,7 @@ func exportJournal(ctx context.Context, store journal.Store, runID, dir string) 
 }
 
 // recordDrillReport appends the drill's verdict to its run's journal.
-func recordDrillReport(ctx context.Context, store journal.Store, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, passed bool, sess *session) (journal.Event, error) {
+func recordDrillReport(ctx context.Context, store journal.Store, res *run.Result, st *sandbox.Stage, checks []sandbox.Check, passed bool, sess *session, plan *chaos.Plan, cv *chaosVerdict, hits []string) (journal.Event, error) {
 	events, err := store.Read(ctx, res.RunID)
 	if err != nil {
 		return journal.Event{}, err
@@ -441,21 +503,37 @@ func recordDrillReport(ctx context.Context, store journal.Store, res *run.Result
 		status = "failed"
 	}
 	outputs := map[string]any{"rto_used_ms": res.Elapsed.Milliseconds()}
-	var list []any
+	var list, safeList []any
 	for _, ch := range checks {
+		if ch.Safe {
+			safeList = append(safeList, map[string]any{"name": ch.Name, "ok": ch.OK, "detail": ch.Detail})
+			continue
+		}
 		list = append(list, map[string]any{"name": ch.Name, "ok": ch.OK, "detail": ch.Detail})
 		if !ch.OK {
 			failed = append(failed, ch.Name)
 		}
 	}
 	outputs["checks"] = list
+	if plan != nil && cv != nil {
+		faults := []any{}
+		for _, l := range hits {
+			faults = append(faults, l)
+		}
+		outputs["chaos"] = map[string]any{"seed": strconv.FormatUint(plan.Seed, 10), "verdict": cv.kind, "detail": cv.detail,
+			"summary": cv.String(), "faults": faults, "faults_hit": countHits(hits), "safe_checks": safeList}
+	}
+	total := len(list)
 	if !st.RestorePoint.IsZero() {
 		outputs["restore_point"] = st.RestorePoint.UTC().Format(time.RFC3339Nano)
 		outputs["incident"] = st.Incident.UTC().Format(time.RFC3339Nano)
 	}
-	msg := fmt.Sprintf("%s of %s passed", plural(len(checks)-len(failed), "check"), plural(len(checks), "check"))
+	msg := fmt.Sprintf("%s of %s passed", plural(total-len(failed), "check"), plural(total, "check"))
 	if len(failed) > 0 {
 		msg += "; failed: " + strings.Join(failed, ", ")
+	}
+	if cv != nil {
+		msg += "; chaos " + cv.String()
 	}
 	e, err := log.Write(journal.Event{Type: journal.DrillReport, Runbook: sess.rb.Metadata.Name.Value, Run: res.RunID, Status: status, Message: msg, Outputs: outputs}, true)
 	if cerr := log.Close(); err == nil {

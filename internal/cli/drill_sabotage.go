@@ -87,6 +87,8 @@ type drillOutcome struct {
 	failedSteps, failedChecks []string
 	// sabotageRan is false when the sabotaged step never ran (a `when` skipped it).
 	sabotageRan bool
+	// chaos is a game-day drill's verdict, nil for other drills.
+	chaos *chaosVerdict
 }
 
 // caughtBy names what failed the drill.

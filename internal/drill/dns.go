@@ -23,6 +23,8 @@ type DNS struct {
 	mu      sync.Mutex
 	pending map[string]*time.Timer // by "name TYPE": the change not visible yet
 	changes []DNSChange
+	extra   time.Duration // a chaos drill's added propagation delay
+	delayed int           // changes published with it
 }
 
 // DNSChange is one change that became visible.
@@ -87,7 +89,10 @@ func (d *DNS) Publish(name, typ string, delay time.Duration, values ...string) {
 		t.Stop()
 	}
 	var t *time.Timer
-	t = time.AfterFunc(delay, func() {
+	if d.extra > 0 {
+		d.delayed++
+	}
+	t = time.AfterFunc(delay+d.extra, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.pending[k] != t {

@@ -23,6 +23,8 @@ type GCS struct {
 
 	mu    sync.Mutex
 	reads []ObjectRead
+	// corruptSkip and corruptLeft: a chaos drill's downloads with bad bytes (corruptReads).
+	corruptSkip, corruptLeft, corrupted int
 }
 
 // ObjectRead is one download of an object's content.
@@ -95,6 +97,9 @@ func (g *GCS) recording(next http.Handler) http.Handler {
 				g.mu.Lock()
 				g.reads = append(g.reads, rd)
 				g.mu.Unlock()
+				if g.takeCorruption() {
+					w = &corruptWriter{ResponseWriter: w}
+				}
 			}
 		}
 		next.ServeHTTP(w, r)

@@ -35,6 +35,9 @@ type World struct {
 	app    *App
 	chain  *chain.Chain
 
+	// armed are a chaos drill's faults (arm), for ChaosReport.
+	armed []armedFault
+
 	// neonSkew shifts the Neon emulator's clock, so a scenario can stage
 	// history (a snapshot of the data as it was) at a past moment.
 	neonSkew atomic.Int64

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os/exec"
 	"time"
+
+	"github.com/alpha-orion/runbook/internal/chaos"
 )
 
 // MissingError reports a local program a drill needs that is not installed.
@@ -112,7 +114,13 @@ func (c *Client) Drills(ctx context.Context) ([]Drill, error) {
 
 // Stage starts the stand-ins of runbook's drill and stages its incident.
 func (c *Client) Stage(ctx context.Context, runbook string) (*Stage, error) {
-	r, err := c.call(ctx, Request{Op: OpStage, Runbook: runbook})
+	return c.StageChaos(ctx, runbook, nil)
+}
+
+// StageChaos stages runbook's drill as Stage does and arms the stand-ins
+// with plan's faults (none when plan is nil).
+func (c *Client) StageChaos(ctx context.Context, runbook string, plan *chaos.Plan) (*Stage, error) {
+	r, err := c.call(ctx, Request{Op: OpStage, Runbook: runbook, Chaos: plan})
 	if err != nil {
 		return nil, err
 	}
@@ -124,11 +132,18 @@ func (c *Client) Stage(ctx context.Context, runbook string) (*Stage, error) {
 
 // Verify checks the staged drill's end state.
 func (c *Client) Verify(ctx context.Context) ([]Check, error) {
+	checks, _, err := c.VerifyChaos(ctx)
+	return checks, err
+}
+
+// VerifyChaos checks the staged drill's end state, and says which faults
+// of its plan hit the run (see ChaosHandler).
+func (c *Client) VerifyChaos(ctx context.Context) ([]Check, []string, error) {
 	r, err := c.call(ctx, Request{Op: OpVerify})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r.Checks, nil
+	return r.Checks, r.Faults, nil
 }
 
 // Queue tells the sandbox the drills to come, in order, so it can stage

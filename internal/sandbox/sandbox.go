@@ -13,11 +13,17 @@
 // another, so what is slow to set up (initdb) is done once. When its stdin
 // closes, the sandbox stops everything and exits.
 //
-// This package links nothing but the standard library.
+// A game-day drill (--chaos SEED) sends its fault plan with the stage
+// request; the sandbox arms its stand-ins with it once the incident is
+// staged, so the faults hit the run and never the staging.
+//
+// This package links nothing but the standard library and internal/chaos.
 package sandbox
 
 import (
 	"time"
+
+	"github.com/alpha-orion/runbook/internal/chaos"
 )
 
 // ExecutableName is the sandbox's file name, found like a provider's.
@@ -51,6 +57,9 @@ type Check struct {
 	Name   string `json:"name"`
 	OK     bool   `json:"ok"`
 	Detail string `json:"detail"`
+	// Safe marks a check of a safe failure: what must hold when the run
+	// failed (nothing left half-done), instead of the end state.
+	Safe bool `json:"safe,omitempty"`
 }
 
 // Drill describes one runbook the sandbox can drill.
@@ -75,6 +84,9 @@ type Request struct {
 	Op       string   `json:"op"`
 	Runbook  string   `json:"runbook,omitempty"`
 	Runbooks []string `json:"runbooks,omitempty"` // for OpQueue
+	// Chaos, with OpStage, is the fault plan the stand-ins apply during
+	// the run (runbook drill --chaos).
+	Chaos *chaos.Plan `json:"chaos,omitempty"`
 }
 
 // Response is the sandbox's answer to one Request.
@@ -86,4 +98,7 @@ type Response struct {
 	Drills  []Drill `json:"drills,omitempty"`
 	Stage   *Stage  `json:"stage,omitempty"`
 	Checks  []Check `json:"checks,omitempty"`
+	// Faults, with a chaos drill's verify, says which planned faults hit
+	// the run, one line each.
+	Faults []string `json:"faults,omitempty"`
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/alpha-orion/runbook/internal/chaos"
 )
 
 // Handler is what the sandbox executable does for each request.
@@ -23,6 +25,17 @@ type Handler interface {
 	// Queue gives the order of the drills to come, which the handler may
 	// stage ahead of their turn.
 	Queue(runbooks []string)
+}
+
+// ChaosHandler is a Handler whose stand-ins can inject faults.
+type ChaosHandler interface {
+	Handler
+	// StageChaos stages runbook's drill as Stage does, then arms its
+	// stand-ins with plan's faults.
+	StageChaos(ctx context.Context, runbook string, plan *chaos.Plan) (*Stage, error)
+	// ChaosReport says which faults of the staged drill's plan hit the
+	// run, one line each (none without a plan); it is asked before Verify.
+	ChaosReport() []string
 }
 
 // maxRequest bounds one request line.
@@ -66,12 +79,15 @@ func answer(ctx context.Context, h Handler, req Request) (resp Response) {
 	case OpList:
 		resp.Drills = h.Drills()
 	case OpStage:
-		st, err := h.Stage(ctx, req.Runbook)
+		st, err := stage(ctx, h, req)
 		if err != nil {
 			return fail(err)
 		}
 		resp.Stage = st
 	case OpVerify:
+		if ch, ok := h.(ChaosHandler); ok {
+			resp.Faults = ch.ChaosReport()
+		}
 		checks, err := h.Verify(ctx)
 		if err != nil {
 			return fail(err)
@@ -90,4 +106,16 @@ func answer(ctx context.Context, h Handler, req Request) (resp Response) {
 		return fail(fmt.Errorf("unknown op %q", req.Op))
 	}
 	return resp
+}
+
+// stage stages a drill, with its fault plan when the request has one.
+func stage(ctx context.Context, h Handler, req Request) (*Stage, error) {
+	if req.Chaos == nil {
+		return h.Stage(ctx, req.Runbook)
+	}
+	ch, ok := h.(ChaosHandler)
+	if !ok {
+		return nil, errors.New("this sandbox cannot inject faults (--chaos)")
+	}
+	return ch.StageChaos(ctx, req.Runbook, req.Chaos)
 }

@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/alpha-orion/runbook/internal/chaos"
 )
 
 // recorder is a Handler that records the calls the protocol makes.
@@ -95,5 +98,70 @@ func TestServeAnswersEachRequest(t *testing.T) {
 	}
 	if h.closed != 2 {
 		t.Errorf("CloseDrill called %d times, want 2 (the close request, then the end of input)", h.closed)
+	}
+}
+
+// chaosRecorder is a recorder whose stand-ins take a fault plan.
+type chaosRecorder struct {
+	recorder
+	plans []*chaos.Plan
+}
+
+func (r *chaosRecorder) ChaosReport() []string {
+	if len(r.plans) == 0 {
+		return nil
+	}
+	return r.plans[len(r.plans)-1].Lines()
+}
+
+func (r *chaosRecorder) StageChaos(ctx context.Context, runbook string, plan *chaos.Plan) (*Stage, error) {
+	r.plans = append(r.plans, plan)
+	return r.Stage(ctx, runbook)
+}
+
+// TestServeSendsTheFaultPlan: a stage request's plan reaches the handler
+// unchanged; a stage without one stages as before; a handler that cannot
+// inject faults refuses a plan instead of ignoring it.
+func TestServeSendsTheFaultPlan(t *testing.T) {
+	plan := chaos.New(7, "a", []string{"neon.restore_branch", "contract.call"})
+	line, err := json.Marshal(Request{Op: OpStage, Runbook: "a", Chaos: &plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := string(line) + "\n" + `{"op":"verify"}` + "\n" + `{"op":"stage","runbook":"a"}` + "\n"
+	tests := []struct {
+		name   string
+		h      Handler
+		errors []string // per answer: "" for none, else a part of the error
+		faults int      // fault lines in the verify answer
+	}{
+		{"chaos handler", &chaosRecorder{}, []string{"", "", ""}, len(plan.Faults)},
+		{"plain handler", &recorder{}, []string{"cannot inject faults", "", ""}, 0},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		if err := Serve(context.Background(), strings.NewReader(in), &out, tt.h); err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(&out)
+		for i, want := range tt.errors {
+			var r Response
+			if err := dec.Decode(&r); err != nil {
+				t.Fatalf("%s: answer %d: %v", tt.name, i, err)
+			}
+			if (want == "") != (r.Error == "") || !strings.Contains(r.Error, want) {
+				t.Errorf("%s: answer %d: error %q, want %q", tt.name, i, r.Error, want)
+			}
+			if i == 1 && len(r.Faults) != tt.faults {
+				t.Errorf("%s: verify reports %d faults, want %d: %q", tt.name, len(r.Faults), tt.faults, r.Faults)
+			}
+		}
+	}
+	cr := tests[0].h.(*chaosRecorder)
+	if len(cr.plans) != 1 || !reflect.DeepEqual(*cr.plans[0], plan) {
+		t.Errorf("plans received %+v, want [%+v]", cr.plans, plan)
+	}
+	if got := strings.Join(cr.calls, "|"); got != "stage a|verify|stage a" {
+		t.Errorf("calls %q", got)
 	}
 }

@@ -84,8 +84,8 @@ func download(ctx context.Context, cs *clients, bucket string, req sdk.Request, 
 			if n != attrs.Size {
 				what = fmt.Sprintf("truncated: received %d of %d bytes", n, attrs.Size)
 			}
-			return nil, sdk.Permanent(fmt.Errorf("gcs: download %s: checksum mismatch: the bytes received do not match the object's CRC32C "+
-				"(%s): %v; the partial file was removed", where, what, err))
+			return nil, sdk.Retryable(fmt.Errorf("gcs: download %s: checksum mismatch: the bytes received do not match the object's CRC32C "+
+				"(%s): %v; the partial file was removed%s", where, what, err, againHint))
 		}
 		return nil, fail(ctx, "download", where, err)
 	}
@@ -113,6 +113,11 @@ func download(ctx context.Context, cs *clients, bucket string, req sdk.Request, 
 
 type verified struct{ crc, md5 bool }
 
+// againHint ends a checksum mismatch, which is retryable: bytes corrupted
+// in transfer are read right the next time, while an object corrupt at rest
+// fails every attempt, and nothing is ever kept from bad bytes.
+const againHint = "; the step's retry downloads it again (a corrupt object fails every attempt)"
+
 // verify compares what was received with the object's size and checksums.
 // GCS reports a CRC32C for every object and an MD5 for all but composite
 // ones; a zero CRC32C with a different sum means none was reported.
@@ -126,13 +131,13 @@ func verify(where string, attrs *storage.ObjectAttrs, n int64, crc hash.Hash32, 
 	case got == attrs.CRC32C:
 		v.crc = true
 	case attrs.CRC32C != 0:
-		return v, sdk.Permanent(fmt.Errorf("gcs: download %s: checksum mismatch: CRC32C of the received bytes is %s, the object's is %s "+
-			"(corrupt object or transfer); the partial file was removed", where, crcText(got), crcText(attrs.CRC32C)))
+		return v, sdk.Retryable(fmt.Errorf("gcs: download %s: checksum mismatch: CRC32C of the received bytes is %s, the object's is %s "+
+			"(corrupt object or transfer); the partial file was removed%s", where, crcText(got), crcText(attrs.CRC32C), againHint))
 	}
 	if len(attrs.MD5) > 0 {
 		if sum := md.Sum(nil); !bytes.Equal(sum, attrs.MD5) {
-			return v, sdk.Permanent(fmt.Errorf("gcs: download %s: checksum mismatch: MD5 of the received bytes is %s, the object's is %s "+
-				"(corrupt object or transfer); the partial file was removed", where, md5Text(sum), md5Text(attrs.MD5)))
+			return v, sdk.Retryable(fmt.Errorf("gcs: download %s: checksum mismatch: MD5 of the received bytes is %s, the object's is %s "+
+				"(corrupt object or transfer); the partial file was removed%s", where, md5Text(sum), md5Text(attrs.MD5), againHint))
 		}
 		v.md5 = true
 	}

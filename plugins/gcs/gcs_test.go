@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -299,7 +300,9 @@ func TestDownloadCorrupt(t *testing.T) {
 			}
 			dir := t.TempDir()
 			_, err := h.run("download", map[string]any{"object": name, "path": filepath.Join(dir, "b.sql")})
-			plugintest.WantKind(t, err, sdk.KindPermanent, tt.msg)
+			// Retryable: a transfer may corrupt bytes once; an object
+			// corrupt at rest fails every attempt alike.
+			plugintest.WantKind(t, err, sdk.KindRetryable, tt.msg)
 			if !strings.Contains(err.Error(), "partial file was removed") {
 				t.Fatalf("error = %v", err)
 			}
@@ -341,9 +344,54 @@ func TestDownloadTruncated(t *testing.T) {
 	h := newHost(t, map[string]any{"bucket": bucket, "base_url": "http://" + l.Addr().String()})
 	dir := t.TempDir()
 	_, err = h.run("download", map[string]any{"object": "nightly/2024-05-20.sql", "path": filepath.Join(dir, "b.sql")})
-	plugintest.WantKind(t, err, sdk.KindPermanent, "truncated")
+	plugintest.WantKind(t, err, sdk.KindRetryable, "truncated")
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Fatalf("a failed download left %v", entries)
+	}
+}
+
+// TestDownloadCorruptedInTransferOnce: bytes flipped on the way (a chaos
+// drill's bad checksum) fail the download, retryable, leaving no file;
+// the retry reads the object intact and verifies it.
+func TestDownloadCorruptedInTransferOnce(t *testing.T) {
+	srv := newFake(t)
+	target, _ := url.Parse(srv.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	corrupt := 1
+	proxy.ModifyResponse = func(r *http.Response) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Request.URL.Query().Get("alt") != "media" || corrupt == 0 {
+			return nil
+		}
+		corrupt--
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		body[len(body)/2] ^= 0x20
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		return nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := &http.Server{Handler: proxy}
+	go ps.Serve(l)
+	t.Cleanup(func() { ps.Close() })
+	h := newHost(t, map[string]any{"bucket": bucket, "base_url": "http://" + l.Addr().String()})
+	dir := t.TempDir()
+	in := map[string]any{"object": "nightly/2024-05-20.sql", "path": filepath.Join(dir, "b.sql")}
+	_, err = h.run("download", in)
+	plugintest.WantKind(t, err, sdk.KindRetryable, "checksum mismatch")
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a failed download left %v", entries)
+	}
+	out := h.must("download", in)
+	if out["crc32c_verified"] != true {
+		t.Fatalf("retry = %v", out)
 	}
 }
 

@@ -94,11 +94,7 @@ func (k *Kit) serve(w http.ResponseWriter, r *http.Request) {
 		k.opts.WriteError(w, r, http.StatusUnauthorized, k.opts.Unauthorized)
 		return
 	}
-	if f, ok := k.takeFault(r); ok {
-		if f.AfterEffect {
-			k.opts.Routes.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		k.opts.WriteError(w, r, f.Status, k.message(f))
+	if f, ok := k.takeFault(r); ok && k.fault(w, r, f) {
 		return
 	}
 	if _, pattern := k.opts.Routes.Handler(r); pattern == "" {
@@ -106,6 +102,40 @@ func (k *Kit) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k.opts.Routes.ServeHTTP(w, r) // sets the path values Handler does not
+}
+
+// fault applies f to r and reports whether it answered (or dropped) r; a
+// fault that only delays lets the request be served after the delay.
+func (k *Kit) fault(w http.ResponseWriter, r *http.Request, f Fault) bool {
+	if f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	if f.Drop {
+		if f.AfterEffect {
+			k.opts.Routes.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		} else {
+			panic(http.ErrAbortHandler) // HTTP/2: net/http resets the stream
+		}
+		return true
+	}
+	if f.Status == 0 {
+		return false
+	}
+	if f.AfterEffect {
+		k.opts.Routes.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if v := f.retryAfter(time.Now()); v != "" {
+		w.Header().Set("Retry-After", v)
+	}
+	k.opts.WriteError(w, r, f.Status, k.message(f))
+	return true
 }
 
 // Start serves h (the emulator, which passes requests on to ServeHTTP) on
@@ -150,6 +180,9 @@ type statusRecorder struct {
 	http.ResponseWriter
 	status int
 }
+
+// Unwrap gives http.ResponseController the writer, to hijack a connection.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // WriteHeader records the status and passes it on.
 func (s *statusRecorder) WriteHeader(code int) {

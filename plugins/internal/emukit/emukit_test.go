@@ -156,3 +156,65 @@ func TestStartAndShutdown(t *testing.T) {
 		t.Errorf("Start on a bad address = %v", err)
 	}
 }
+
+// TestChaosFaults: the faults a game-day drill injects, through a real
+// server: skipped requests, Retry-After in both forms, a slow answer and a
+// dropped connection.
+func TestChaosFaults(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault Fault
+		// per request: the status (0: the connection dropped) and a check of the Retry-After header
+		want       []int
+		retryAfter func(string) bool
+		minTime    time.Duration
+	}{
+		{"skip then fail", Fault{Status: 503, Skip: 2}, []int{200, 200, 503, 200}, nil, 0},
+		{"retry-after seconds", Fault{Status: 429, RetryAfter: 1500 * time.Millisecond}, []int{429, 200},
+			func(v string) bool { return v == "2" }, 0},
+		{"retry-after date", Fault{Status: 429, RetryAfter: 3 * time.Second, RetryAfterDate: true}, []int{429, 200},
+			func(v string) bool {
+				at, err := http.ParseTime(v)
+				d := time.Until(at)
+				return err == nil && d > time.Second && d <= 3*time.Second
+			}, 0},
+		{"slow", Fault{Delay: 50 * time.Millisecond, Times: 1}, []int{200, 200}, nil, 50 * time.Millisecond},
+		{"drop", Fault{Drop: true, Skip: 1}, []int{200, 0, 200}, nil, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			k := newTestKit()
+			srv := httptest.NewServer(k)
+			defer srv.Close()
+			k.InjectFault(tc.fault)
+			start := time.Now()
+			for i, want := range tc.want {
+				req, _ := http.NewRequest("GET", srv.URL+"/api/things/x", nil)
+				req.Header.Set("Authorization", "Bearer k")
+				resp, err := srv.Client().Do(req)
+				if want == 0 {
+					if err == nil {
+						resp.Body.Close()
+						t.Fatalf("request %d: answered %d, want a dropped connection", i+1, resp.StatusCode)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("request %d: %v", i+1, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Fatalf("request %d: %d, want %d", i+1, resp.StatusCode, want)
+				}
+				if v := resp.Header.Get("Retry-After"); tc.retryAfter != nil && want == 429 && !tc.retryAfter(v) {
+					t.Errorf("Retry-After %q", v)
+				}
+			}
+			if took := time.Since(start); took < tc.minTime {
+				t.Errorf("took %s, want at least %s", took, tc.minTime)
+			}
+		})
+	}
+}

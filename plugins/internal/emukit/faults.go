@@ -2,13 +2,16 @@ package emukit
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// Fault makes matching requests fail with an HTTP status instead of being served.
+// Fault makes matching requests fail with an HTTP status instead of being
+// served, or be served late, or lose their connection.
 type Fault struct {
-	// Status is the HTTP status to answer, e.g. 503, 429 or Neon's 423.
+	// Status is the HTTP status to answer, e.g. 503, 429 or Neon's 423;
+	// 0 with Delay or Drop serves the request (late) or drops it.
 	Status int
 	// Times is how many matching requests fail; 0 means 1.
 	Times int
@@ -23,6 +26,32 @@ type Fault struct {
 	// out on a request the backend did handle. A client cannot tell it from
 	// a request that never arrived, so a blind retry repeats the effect.
 	AfterEffect bool
+	// Skip is how many matching requests are served normally before the
+	// fault hits.
+	Skip int
+	// RetryAfter, when positive, sets the Retry-After header of the
+	// answer: in whole seconds (rounded up), or as an HTTP-date that far
+	// ahead when RetryAfterDate is set.
+	RetryAfter     time.Duration
+	RetryAfterDate bool
+	// Delay holds the request that long before it is answered.
+	Delay time.Duration
+	// Drop closes the connection without an answer, as a load balancer
+	// or a restarting server does.
+	Drop bool
+	// Label names the fault in PendingFaults.
+	Label string
+}
+
+// retryAfter is the fault's Retry-After header value at now, or "".
+func (f Fault) retryAfter(now time.Time) string {
+	switch {
+	case f.RetryAfter <= 0:
+		return ""
+	case f.RetryAfterDate:
+		return now.Add(f.RetryAfter).UTC().Format(http.TimeFormat)
+	}
+	return strconv.Itoa(int((f.RetryAfter + time.Second - 1) / time.Second))
 }
 
 // matches reports whether the fault applies to r.
@@ -67,6 +96,14 @@ func (k *Kit) ClearFaults() {
 	k.faults, k.latency = nil, 0
 }
 
+// PendingFaults returns the faults not spent yet, as they stand (Skip and
+// Times count down as requests match).
+func (k *Kit) PendingFaults() []Fault {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]Fault(nil), k.faults...)
+}
+
 // Requests returns every request answered so far, oldest first.
 func (k *Kit) Requests() []Request {
 	k.mu.Lock()
@@ -81,6 +118,10 @@ func (k *Kit) takeFault(r *http.Request) (Fault, bool) {
 	for i := range k.faults {
 		f := &k.faults[i]
 		if f.matches(r) {
+			if f.Skip > 0 {
+				f.Skip--
+				continue
+			}
 			got := *f
 			if f.Times--; f.Times == 0 {
 				k.faults = append(k.faults[:i], k.faults[i+1:]...)

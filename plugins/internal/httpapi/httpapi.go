@@ -188,7 +188,7 @@ func (c *Client) statusError(op string, resp *http.Response, raw []byte) (bool, 
 	case code == http.StatusConflict:
 		return false, sdk.WithKind(sdk.KindConflict, err)
 	case code == http.StatusTooManyRequests, code >= 500, slices.Contains(c.RetryStatuses, code):
-		return true, &retryableStatus{err: sdk.Retryable(err), after: parseRetryAfter(resp.Header.Get("Retry-After"))}
+		return true, &retryableStatus{err: sdk.Retryable(err), after: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	case code == http.StatusBadRequest, code == http.StatusUnprocessableEntity:
 		return false, sdk.WithKind(sdk.KindBadInput, err)
 	}
@@ -239,12 +239,30 @@ func retryAfter(err error) time.Duration {
 	return 0
 }
 
-// parseRetryAfter reads a Retry-After header in seconds; dates are ignored.
-func parseRetryAfter(v string) time.Duration {
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n > 0 {
+// maxRetryAfter bounds what a Retry-After is read as, before MaxDelay
+// caps the wait: a huge number must not overflow into a negative wait.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After header (RFC 9110, section 10.2.3):
+// a number of seconds, or an HTTP-date, read against now. A date in the
+// past, zero and anything else give 0: the client's own backoff then
+// decides. Huge values are bounded by maxRetryAfter.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		if err != nil || n > uint64(maxRetryAfter/time.Second) {
+			return maxRetryAfter
+		}
 		return time.Duration(n) * time.Second
 	}
-	return 0
+	at, err := http.ParseTime(v)
+	if err != nil {
+		return 0
+	}
+	return min(max(at.Sub(now), 0), maxRetryAfter)
 }
 
 // scrubURLError drops the request URL from a transport error: it may hold

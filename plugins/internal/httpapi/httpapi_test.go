@@ -207,3 +207,85 @@ func TestSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRetryAfter reads both forms RFC 9110 allows, and refuses
+// anything else in favour of the client's own backoff.
+func TestParseRetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, value string
+		want        time.Duration
+	}{
+		{"seconds", "3", 3 * time.Second},
+		{"seconds with spaces", " 1 ", time.Second},
+		{"zero", "0", 0},
+		{"HTTP-date ahead", "Thu, 03 Dec 2026 07:00:05 GMT", 5 * time.Second},
+		{"RFC 850 date", "Thursday, 03-Dec-26 07:00:02 GMT", 2 * time.Second},
+		{"asctime date", "Thu Dec  3 07:00:04 2026", 4 * time.Second},
+		{"date in the past", "Thu, 03 Dec 2026 06:59:00 GMT", 0},
+		{"empty", "", 0},
+		{"garbage", "soon", 0},
+		{"negative", "-5", 0},
+		{"fraction", "1.5", 0},
+		{"huge number", "99999999999999999999999", maxRetryAfter},
+		{"large number", "31536000", maxRetryAfter},
+		{"date far ahead", "Fri, 03 Dec 2027 07:00:00 GMT", maxRetryAfter},
+	}
+	for _, tc := range tests {
+		if got := parseRetryAfter(tc.value, now); got != tc.want {
+			t.Errorf("%s: parseRetryAfter(%q) = %s, want %s", tc.name, tc.value, got, tc.want)
+		}
+	}
+}
+
+// TestRetryAfterIsHonouredAndCapped: the client waits what a 429 asks for,
+// in either form, but never longer than MaxDelay.
+func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		header   func() string
+		maxDelay time.Duration
+		minWait  time.Duration
+		logged   string // the wait the warning announces
+	}{
+		{"seconds", func() string { return "1" }, 5 * time.Second, time.Second, "retrying in 1s"},
+		{"HTTP-date", func() string { return time.Now().Add(2 * time.Second).UTC().Format(http.TimeFormat) }, 5 * time.Second, 900 * time.Millisecond, "retrying in 1."},
+		{"capped", func() string { return "3600" }, 20 * time.Millisecond, 20 * time.Millisecond, "retrying in 20ms"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				mu.Lock()
+				calls++
+				n := calls
+				mu.Unlock()
+				if n == 1 {
+					w.Header().Set("Retry-After", tc.header())
+					w.WriteHeader(http.StatusTooManyRequests)
+					return
+				}
+				w.Write([]byte(`{}`))
+			}))
+			defer srv.Close()
+			c := testClient(srv.URL)
+			c.MaxDelay = tc.maxDelay
+			log := &recordLog{}
+			c.Log = log
+			start := time.Now()
+			if err := c.Call(context.Background(), "get thing", http.MethodGet, "/thing", nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took < tc.minWait {
+				t.Errorf("retried after %s, want at least %s", took, tc.minWait)
+			}
+			if len(log.warns) != 1 || !strings.Contains(log.warns[0], tc.logged) {
+				t.Errorf("warnings %q, want one saying %q", log.warns, tc.logged)
+			}
+		})
+	}
+}

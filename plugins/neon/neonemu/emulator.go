@@ -49,15 +49,16 @@ type Emulator struct {
 	tag  string      // makes database names unique among emulators sharing a server
 	kit  *emukit.Kit // the request pipeline, faults, request log and server
 
-	mu       sync.Mutex
-	projects []*project
-	branches map[string]*branch
-	ops      map[string]*operation
-	opList   []*operation // ops in creation order
-	fakeLSN  uint64       // LSNs handed out when there is no server
-	failOps  int
-	owned    map[string]bool // databases the emulator created
-	seq      int
+	mu        sync.Mutex
+	projects  []*project
+	branches  map[string]*branch
+	ops       map[string]*operation
+	opList    []*operation // ops in creation order
+	fakeLSN   uint64       // LSNs handed out when there is no server
+	failOps   int
+	holdPolls int             // extra polls the next operation stays running (SlowNextOperation)
+	owned     map[string]bool // databases the emulator created
+	seq       int
 
 	pgMu sync.Mutex // serialises data work on the server
 
@@ -90,6 +91,7 @@ type operation struct {
 	Operation
 	polls int
 	fail  bool
+	hold  int // polls it stays running beyond the usual
 }
 
 // New returns an emulator with no projects; see AddProject.

@@ -236,17 +236,20 @@ func TestRestoreOperationsProgress(t *testing.T) {
 		name       string
 		polls      int
 		failOps    int
+		slow       int      // SlowNextOperation's extra polls
 		wantStatus []string // statuses seen on successive polls of the first operation
 	}{
-		{"one poll a step", 1, 0, []string{"running", "finished", "finished"}},
-		{"two polls a step", 2, 0, []string{"scheduling", "running", "running", "finished"}},
-		{"failing operation", 1, 2, []string{"running", "failed", "failed"}},
+		{"one poll a step", 1, 0, 0, []string{"running", "finished", "finished"}},
+		{"two polls a step", 2, 0, 0, []string{"scheduling", "running", "running", "finished"}},
+		{"failing operation", 1, 2, 0, []string{"running", "failed", "failed"}},
+		{"slow operation", 1, 0, 2, []string{"running", "running", "running", "finished"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, neonemu.Options{PollsPerStep: tc.polls}, neonemu.ProjectSpec{})
 			e.emu.FailNextOperations(tc.failOps)
+			e.emu.SlowNextOperation(tc.slow)
 			if _, err := e.emu.Snapshot(context.Background(), e.main.ID); err != nil {
 				t.Fatal(err)
 			}

@@ -44,12 +44,31 @@ func (e *Emulator) FailNextOperations(n int) {
 	e.failOps += n
 }
 
+// SlowNextOperation keeps the next operation created running for polls
+// more GETs than usual, as a Neon operation on a large branch does.
+func (e *Emulator) SlowNextOperation(polls int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.holdPolls = polls
+}
+
+// PendingFaults returns the injected faults not spent yet.
+func (e *Emulator) PendingFaults() []Fault { return e.kit.PendingFaults() }
+
+// SlowOperationPending reports whether SlowNextOperation still waits for
+// an operation to slow down.
+func (e *Emulator) SlowOperationPending() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.holdPolls > 0
+}
+
 // ClearFaults drops every queued fault, operation failure and latency.
 func (e *Emulator) ClearFaults() {
 	e.kit.ClearFaults()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.failOps = 0
+	e.failOps, e.holdPolls = 0, 0
 }
 
 // Requests returns every request answered so far, oldest first.

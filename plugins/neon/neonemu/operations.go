@@ -17,6 +17,7 @@ func (e *Emulator) newOperation(b *branch, action string) *operation {
 		e.failOps--
 		op.fail = true
 	}
+	op.hold, e.holdPolls = e.holdPolls, 0
 	e.ops[op.ID] = op
 	e.opList = append(e.opList, op)
 	return op
@@ -38,6 +39,10 @@ func (e *Emulator) advance(op *operation) {
 	case StatusRunning:
 		if b != nil && b.busy {
 			return // the data is still moving
+		}
+		if op.hold > 0 {
+			op.hold--
+			return // a slow operation (SlowNextOperation)
 		}
 		op.Status = StatusFinished
 		if op.fail {

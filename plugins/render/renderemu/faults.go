@@ -32,6 +32,9 @@ func (e *Emulator) FailNext(n, status int) { e.kit.FailNext(n, status) }
 // SetLatency delays every response by d (0 turns it off).
 func (e *Emulator) SetLatency(d time.Duration) { e.kit.SetLatency(d) }
 
+// PendingFaults returns the injected faults not spent yet.
+func (e *Emulator) PendingFaults() []Fault { return e.kit.PendingFaults() }
+
 // FailNextDeploys makes the next n deploys created end in build_failed.
 func (e *Emulator) FailNextDeploys(n int) {
 	e.mu.Lock()
