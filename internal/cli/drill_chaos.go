@@ -175,15 +175,21 @@ func undone(res *run.Result) []string {
 }
 
 // pages lists the on_failure manual steps that were issued, and those
-// that were not.
+// that were not (a step its guard skipped is neither: the failure did not
+// call for it).
 func pages(rb *load.Runbook, res *run.Result) (issued, not []string) {
 	for _, s := range rb.OnFailure {
 		if s.Uses.Value != catalog.BuiltinManual {
 			continue
 		}
-		if st, ok := res.Steps[s.ID.Value]; ok && st.Status == journal.StatusSucceeded {
+		st, ok := res.Steps[s.ID.Value]
+		switch {
+		case ok && st.Status == journal.StatusSucceeded:
 			issued = append(issued, s.ID.Value)
-		} else {
+		case ok && st.Status == journal.StatusSkipped && s.When != nil:
+			// Its guard said this failure needs no such page (e.g. a
+			// warning about an apply that never succeeded).
+		default:
 			not = append(not, s.ID.Value)
 		}
 	}

@@ -56,6 +56,7 @@ type regionState struct {
 	dir      string            // the Terraform working directory
 	original []byte            // main.tf before the run
 	env      map[string]string // terraform's environment: variables and keys
+	before   string            // the API's host DNS gave users before the incident
 }
 
 func setupRegionFailover(ctx context.Context, w *World) (*Stage, error) {
@@ -125,7 +126,7 @@ func setupRegionFailover(ctx context.Context, w *World) (*Stage, error) {
 	if code != http.StatusServiceUnavailable {
 		return nil, fmt.Errorf("drill: staging the outage: the API should answer 503, got %d %s", code, body)
 	}
-	w.remember("region", regionState{dir: dir, original: original, env: env})
+	w.remember("region", regionState{dir: dir, original: original, env: env, before: oregonHost})
 	return &Stage{
 		Params: map[string]string{
 			"api_host":   regionAPIHost,
