@@ -127,40 +127,60 @@ func TestDrillChaosEndToEnd(t *testing.T) {
 // ciSeed is the seed .ci/run drills every runbook with.
 const ciSeed = 20261259
 
-// TestDrillChaosFailsSafely: a neon-pitr whose data check can never pass
-// fails under chaos; its undo resumes both services and the on-call is
-// paged, which is a safe failure. Without the undo the services stay
-// suspended, and the drill says the failure is unsafe.
+// TestDrillChaosFailsSafely: a run that fails under chaos passes as a safe
+// failure only when the drill's checks of a safe failure hold. neon-pitr
+// whose data check can never pass fails; its undo resumes both services
+// and the on-call is paged, which is safe; without the undo the services
+// stay suspended, and the drill says the failure is unsafe. cache-rehydrate
+// whose spot check can never pass is safe; one that also flushes every key
+// (sessions too) is not.
 func TestDrillChaosFailsSafely(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(runbooksDir(t), "neon-pitr.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	edit := func(name string, pairs ...string) string {
+		t.Helper()
+		src, err := os.ReadFile(filepath.Join(runbooksDir(t), name+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := string(src)
+		for i := 0; i < len(pairs); i += 2 {
+			changed := strings.Replace(out, pairs[i], pairs[i+1], 1)
+			if changed == out {
+				t.Fatalf("%s no longer has %q, which this test changes", name, pairs[i])
+			}
+			out = changed
+		}
+		return out
 	}
-	failing := strings.Replace(string(src), "check: outputs.rows[0].users > 0 &&", "check: outputs.rows[0].users > 1000000 &&", 1)
-	noUndo := strings.NewReplacer(`    undo:
+	failingCheck := []string{"check: outputs.rows[0].users > 0 &&", "check: outputs.rows[0].users > 1000000 &&"}
+	noUndo := []string{`    undo:
       uses: render.resume
       with: { service: user-api-service }
 `, "", `    undo:
       uses: render.resume
       with: { service: blockchain-monitor }
-`, "").Replace(failing)
-	if failing == string(src) || noUndo == failing {
-		t.Fatal("the runbook no longer has what this test changes")
-	}
+`, ""}
+	failingSpot := []string{"check: outputs.exists &&", "check: outputs.exists && false &&"}
+	flushAll := []string{`with: { pattern: "ratelimit:*" }`, `with: { pattern: "*" }`}
 	for _, tc := range []struct {
-		name, src string
-		code      int
-		verdict   string
+		name, runbook, src string
+		code               int
+		verdict            string
 	}{
-		{"undone and paged", failing, ExitOK, "drill neon-pitr PASS (failed safely: step verify-data failed; undone: stop-api, stop-monitor; paged: page-db-oncall)"},
-		{"left suspended", noUndo, ExitFailed, "drill neon-pitr FAIL (unsafe: the run failed; user-api-service not left suspended (Render API); blockchain-monitor not left suspended (Render API))"},
+		{"undone and paged", "neon-pitr", edit("neon-pitr", failingCheck...), ExitOK,
+			"drill neon-pitr PASS (failed safely: step verify-data failed; undone: stop-api, stop-monitor; paged: page-db-oncall)"},
+		{"left suspended", "neon-pitr", edit("neon-pitr", append(failingCheck, noUndo...)...), ExitFailed,
+			"drill neon-pitr FAIL (unsafe: the run failed; user-api-service not left suspended (Render API); blockchain-monitor not left suspended (Render API))"},
+		{"cache flushed, sessions kept", "cache-rehydrate", edit("cache-rehydrate", failingSpot...), ExitOK,
+			"drill cache-rehydrate PASS (failed safely: step spot-check failed; paged: page-oncall)"},
+		{"sessions flushed too", "cache-rehydrate", edit("cache-rehydrate", append(failingSpot, flushAll...)...), ExitFailed,
+			"drill cache-rehydrate FAIL (unsafe: the run failed; session keys intact)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, "neon-pitr.yaml"), []byte(tc.src), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, tc.runbook+".yaml"), []byte(tc.src), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			code, out, errOut := cli(t, t.TempDir(), nil, "drill", "--dir", dir, "neon-pitr", "--chaos", "7")
+			code, out, errOut := cli(t, t.TempDir(), nil, "drill", "--dir", dir, tc.runbook, "--chaos", "7")
 			if code != tc.code || !strings.Contains(out, tc.verdict) {
 				t.Fatalf("exit %d, want %d and %q\n%s\n%s", code, tc.code, tc.verdict, out, errOut)
 			}
