@@ -36,8 +36,8 @@ func safeNeonPITR(ctx context.Context, w *World, _ *Stage) []Check {
 	return out
 }
 
-// safeContractEmergency: whatever step failed, no ether is lost: it is in
-// the old contract or in the multisig (RPC).
+// safeContractEmergency: whatever step failed, no asset is lost: the
+// ether and each token are in the old contract or in the multisig (RPC).
 func safeContractEmergency(ctx context.Context, w *World, _ *Stage) []Check {
 	cs, _ := w.recall("contract").(contractState)
 	c, err := w.Chain(ctx)
@@ -50,8 +50,20 @@ func safeContractEmergency(ctx context.Context, w *World, _ *Stage) []Check {
 	if left != nil && moved != nil {
 		sum.Add(left, moved)
 	}
-	return []Check{check("no ether lost: the old contract and the multisig hold it all", err1 == nil && err2 == nil && sum.Cmp(cs.funds) == 0,
+	out := []Check{check("no ether lost: the old contract and the multisig hold it all", err1 == nil && err2 == nil && sum.Cmp(cs.funds) == 0,
 		"old contract %s wei + multisig %s wei (want %s in all) %s%s", left, moved, cs.funds, errText(err1), errText(err2))}
+	for i, tok := range cs.tokens {
+		sym := cs.symbols[i]
+		left, lerr := callUint(ctx, c, cs.token, tok, "balanceOf", cs.old)
+		held, herr := callUint(ctx, c, cs.token, tok, "balanceOf", cs.multisig)
+		sum := new(big.Int)
+		if left != nil && held != nil {
+			sum.Add(left, held)
+		}
+		out = append(out, check("no "+sym+" lost: the old contract and the multisig hold it all", lerr == nil && herr == nil && sum.Cmp(cs.tokenFunds) == 0,
+			"old contract %s + multisig %s (want %s in all) %s%s", left, held, cs.tokenFunds, errText(lerr), errText(herr)))
+	}
+	return out
 }
 
 // safeDumpRestore: the services never point at a partial restore: if
