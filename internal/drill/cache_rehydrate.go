@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/internal/pgserver"
 	"github.com/jackc/pgx/v5"
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -59,7 +60,7 @@ func setupCacheRehydrate(ctx context.Context, w *World) (*Stage, error) {
 	if err := pg.CreateDatabase(ctx, "alpha_orion"); err != nil {
 		return nil, err
 	}
-	if err := execSQL(ctx, pg.URL("alpha_orion"), fmt.Sprintf(`
+	if err := pgserver.ExecURL(ctx, pg.URL("alpha_orion"), fmt.Sprintf(`
 create table users (id int primary key, email text not null unique, plan text not null, created_at timestamptz not null);
 insert into users select i, 'user' || i || '@alpha-orion.example', (array['free', 'pro', 'team'])[1 + i %% 3],
 	now() - ((%[1]d - i) || ' hours')::interval

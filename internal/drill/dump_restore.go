@@ -160,7 +160,7 @@ func stageBackups(ctx context.Context, pg *pgserver.Server, gcs *GCS, incident t
 	if err := pg.CreateDatabase(ctx, goneDB); err != nil {
 		return "", time.Time{}, nil, err
 	}
-	if err := execSQL(ctx, pg.URL(goneDB), productionSchema); err != nil {
+	if err := pgserver.ExecURL(ctx, pg.URL(goneDB), productionSchema); err != nil {
 		return "", time.Time{}, nil, err
 	}
 	gcs.CreateBucket(backupBucket)
@@ -175,7 +175,7 @@ func stageBackups(ctx context.Context, pg *pgserver.Server, gcs *GCS, incident t
 		if b.users == 0 {
 			content = []byte("pg_dump: dumping contents of table \"public.users\"\n")
 		} else {
-			if err := execSQL(ctx, pg.URL(goneDB), addUsersSQL(users+1, b.users)); err != nil {
+			if err := pgserver.ExecURL(ctx, pg.URL(goneDB), addUsersSQL(users+1, b.users)); err != nil {
 				return "", time.Time{}, nil, err
 			}
 			users = b.users
@@ -195,7 +195,7 @@ func stageBackups(ctx context.Context, pg *pgserver.Server, gcs *GCS, incident t
 		notes = append(notes, fmt.Sprintf("gs://%s/%s, updated %s ago: %s", backupBucket, name, b.age, what))
 	}
 	// Writes after the newest dump: the data the RPO says may be lost.
-	if err := execSQL(ctx, pg.URL(goneDB), addUsersSQL(users+1, users+5)); err != nil {
+	if err := pgserver.ExecURL(ctx, pg.URL(goneDB), addUsersSQL(users+1, users+5)); err != nil {
 		return "", time.Time{}, nil, err
 	}
 	notes = append(notes, fmt.Sprintf("newest dump is %s; production got 5 more users after it (lost with Neon, within the RPO)", newest))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alpha-orion/runbook/internal/pgserver"
 	"github.com/alpha-orion/runbook/internal/words"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
@@ -77,7 +78,7 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	}
 	url := pg.URL("alpha_orion")
 	// Users get ids newest first: id 1 signed up last.
-	if err := execSQL(ctx, url, fmt.Sprintf(`create table users (
+	if err := pgserver.ExecURL(ctx, url, fmt.Sprintf(`create table users (
 		id int primary key, email text not null, created_at timestamptz not null);
 		insert into users select i, 'user' || i || '@alpha-orion.example', now() - interval '%d seconds' - (i || ' minutes')::interval
 		from generate_series(%d, %d) as i`, int(oldHistory.Seconds()), newUsers+1, seedUsers)); err != nil {
@@ -93,7 +94,7 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	if _, err := neon.Snapshot(ctx, b.ID); err != nil {
 		return nil, err
 	}
-	if err := execSQL(ctx, url, fmt.Sprintf(`insert into users select i, 'user' || i || '@alpha-orion.example',
+	if err := pgserver.ExecURL(ctx, url, fmt.Sprintf(`insert into users select i, 'user' || i || '@alpha-orion.example',
 		now() - interval '%d seconds' - (i || ' seconds')::interval from generate_series(1, %d) as i`,
 		int(lastHealthy.Seconds()), newUsers)); err != nil {
 		return nil, err
@@ -128,7 +129,7 @@ func setupNeonPITR(ctx context.Context, w *World) (*Stage, error) {
 	// The incident: a bad migration deletes every user but the oldest and
 	// leaves its own table behind.
 	incident := time.Now().UTC()
-	if err := execSQL(ctx, url, fmt.Sprintf("create table %s (user_id int); delete from users where id <= %d",
+	if err := pgserver.ExecURL(ctx, url, fmt.Sprintf("create table %s (user_id int); delete from users where id <= %d",
 		pitrMigrationTable, seedUsers-keptUsers)); err != nil {
 		return nil, err
 	}
@@ -259,18 +260,8 @@ func errText(err error) string {
 
 // seedUserTable creates the users table with n rows.
 func seedUserTable(ctx context.Context, url string, n int) error {
-	return execSQL(ctx, url, fmt.Sprintf(`create table users (
+	return pgserver.ExecURL(ctx, url, fmt.Sprintf(`create table users (
 		id int primary key, email text not null, created_at timestamptz not null);
 		insert into users select i, 'user' || i || '@alpha-orion.example', now() - (i || ' minutes')::interval
 		from generate_series(1, %d) as i`, n))
-}
-
-func execSQL(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
 }

@@ -39,6 +39,18 @@ func (s *Server) Exec(ctx context.Context, sql string, args ...any) error {
 	})
 }
 
+// ExecURL runs sql (one or more statements, no arguments) on the database
+// at url, in a connection of its own.
+func ExecURL(ctx context.Context, url, sql string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
 // CreateDatabase creates an empty database called name.
 func (s *Server) CreateDatabase(ctx context.Context, name string) error {
 	return s.admin(ctx, func(conn *pgx.Conn) error {

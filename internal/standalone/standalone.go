@@ -17,7 +17,6 @@ import (
 	"github.com/alpha-orion/runbook/internal/pgserver"
 	"github.com/alpha-orion/runbook/plugins/neon/neonemu"
 	"github.com/alpha-orion/runbook/plugins/render/renderemu"
-	"github.com/jackc/pgx/v5"
 )
 
 // Providers are the stand-ins Serve knows.
@@ -177,11 +176,11 @@ func serveNeon(ctx context.Context, opts Options) (s *Served, err error) {
 	}
 	info := Info{Provider: "neon", APIKey: emu.APIKey(), ProjectID: p.ID, BranchID: b.ID, Branch: b.Name,
 		Database: neonDatabase, Role: neonRole, Table: neonTable}
-	if err := execSQL(ctx, uri, "create table "+neonTable+" (id int primary key, name text not null, created_at timestamptz not null default now())"); err != nil {
+	if err := pgserver.ExecURL(ctx, uri, "create table "+neonTable+" (id int primary key, name text not null, created_at timestamptz not null default now())"); err != nil {
 		return nil, err
 	}
 	for _, step := range neonSeed {
-		if err := execSQL(ctx, uri, fmt.Sprintf("insert into %s (id, name) select i, 'item ' || i from generate_series(%d, %d) as i",
+		if err := pgserver.ExecURL(ctx, uri, fmt.Sprintf("insert into %s (id, name) select i, 'item ' || i from generate_series(%d, %d) as i",
 			neonTable, info.Rows+1, info.Rows+step.rows)); err != nil {
 			return nil, err
 		}
@@ -221,15 +220,4 @@ func serveRender(opts Options) (*Served, error) {
 	}
 	info.EnvGroups[estate.Production.Name] = estate.Production.ID
 	return &Served{Info: info, close: emu.Close}, nil
-}
-
-// execSQL runs sql on the database at url.
-func execSQL(ctx context.Context, url, sql string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
-	return err
 }
