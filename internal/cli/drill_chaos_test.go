@@ -133,7 +133,9 @@ const ciSeed = 20261259
 // and the on-call is paged, which is safe; without the undo the services
 // stay suspended, and the drill says the failure is unsafe. cache-rehydrate
 // whose spot check can never pass is safe; one that also flushes every key
-// (sessions too) is not.
+// (sessions too) is not. dump-restore whose download never verifies is
+// safe; one that points DATABASE_URL at the recovery database before
+// restoring into it leaves the services on an empty database, and is not.
 func TestDrillChaosFailsSafely(t *testing.T) {
 	edit := func(name string, pairs ...string) string {
 		t.Helper()
@@ -161,6 +163,8 @@ func TestDrillChaosFailsSafely(t *testing.T) {
 `, ""}
 	failingSpot := []string{"check: outputs.exists &&", "check: outputs.exists && false &&"}
 	flushAll := []string{`with: { pattern: "ratelimit:*" }`, `with: { pattern: "*" }`}
+	failingDownload := []string{"check: outputs.size == steps.find-dump.outputs.size &&", "check: outputs.size == 0 && outputs.size == steps.find-dump.outputs.size &&"}
+	earlyURL := []string{"  - id: update-url\n", "  - id: update-url\n    needs: [create-db, database-url]\n"}
 	for _, tc := range []struct {
 		name, runbook, src string
 		code               int
@@ -174,6 +178,10 @@ func TestDrillChaosFailsSafely(t *testing.T) {
 			"drill cache-rehydrate PASS (failed safely: step spot-check failed; paged: page-oncall)"},
 		{"sessions flushed too", "cache-rehydrate", edit("cache-rehydrate", append(failingSpot, flushAll...)...), ExitFailed,
 			"drill cache-rehydrate FAIL (unsafe: the run failed; session keys intact)"},
+		{"DATABASE_URL kept", "dump-restore", edit("dump-restore", failingDownload...), ExitOK,
+			"drill dump-restore PASS (failed safely: step download failed"},
+		{"DATABASE_URL moved before the restore", "dump-restore", edit("dump-restore", append(failingDownload, earlyURL...)...), ExitFailed,
+			"drill dump-restore FAIL (unsafe: the run failed; DATABASE_URL never points at a partial restore)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
