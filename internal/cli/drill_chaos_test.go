@@ -136,6 +136,9 @@ const ciSeed = 20261259
 // (sessions too) is not. dump-restore whose download never verifies is
 // safe; one that points DATABASE_URL at the recovery database before
 // restoring into it leaves the services on an empty database, and is not.
+// jwt-secret-rotation whose old token is never refused is safe; one that
+// writes the new secret over DATABASE_URL and restarts leaves the API
+// unable to serve, and is not.
 func TestDrillChaosFailsSafely(t *testing.T) {
 	edit := func(name string, pairs ...string) string {
 		t.Helper()
@@ -165,6 +168,8 @@ func TestDrillChaosFailsSafely(t *testing.T) {
 	flushAll := []string{`with: { pattern: "ratelimit:*" }`, `with: { pattern: "*" }`}
 	failingDownload := []string{"check: outputs.size == steps.find-dump.outputs.size &&", "check: outputs.size == 0 && outputs.size == steps.find-dump.outputs.size &&"}
 	earlyURL := []string{"  - id: update-url\n", "  - id: update-url\n    needs: [create-db, database-url]\n"}
+	tokenNeverRefused := []string{"expect_status: 401", "expect_status: 418"}
+	secretAsDatabaseURL := []string{"      key: JWT_SECRET\n", "      key: DATABASE_URL\n"}
 	for _, tc := range []struct {
 		name, runbook, src string
 		code               int
@@ -182,6 +187,10 @@ func TestDrillChaosFailsSafely(t *testing.T) {
 			"drill dump-restore PASS (failed safely: step download failed"},
 		{"DATABASE_URL moved before the restore", "dump-restore", edit("dump-restore", append(failingDownload, earlyURL...)...), ExitFailed,
 			"drill dump-restore FAIL (unsafe: the run failed; DATABASE_URL never points at a partial restore)"},
+		{"services kept serving", "jwt-secret-rotation", edit("jwt-secret-rotation", tokenNeverRefused...), ExitOK,
+			"drill jwt-secret-rotation PASS (failed safely: step old-token-rejected failed"},
+		{"the secret written over DATABASE_URL", "jwt-secret-rotation", edit("jwt-secret-rotation", append(tokenNeverRefused, secretAsDatabaseURL...)...), ExitFailed,
+			"drill jwt-secret-rotation FAIL (unsafe: the run failed; user-api-service still serving)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
