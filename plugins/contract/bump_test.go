@@ -25,18 +25,11 @@ func gweis(n int64) *big.Int { return new(big.Int).Mul(big.NewInt(n), big.NewInt
 func TestFeeBump(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := chain.Start(ctx, chain.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := ownChain(t, chain.Options{})
 	f := newFixture(t, c, nil, nil)
 	owner := f.signer(chain.Ether(10))
 	f.useSigner(owner)
-	addr, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := deployV1(t, c, owner)
 	defaultTip := c.MinerTip()
 	c.SetMinerTip(gweis(5))
 
@@ -142,25 +135,15 @@ func TestFeePolicyInputs(t *testing.T) {
 func TestNonceLock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := chain.Start(ctx, chain.Options{BlockPeriod: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := ownChain(t, chain.Options{BlockPeriod: -1})
 	state := filepath.Join(t.TempDir(), "shared-state")
 	a := newFixture(t, c, nil, map[string]any{"state_dir": state})
 	owner := a.signer(chain.Ether(10))
 	a.useSigner(owner)
 	b := newFixture(t, c, nil, map[string]any{"state_dir": state})
 	b.useSigner(owner)
-	x, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := deployV1(t, c, owner)
+	y := deployV1(t, c, owner)
 	n := a.nonce(owner.Address)
 	pending := func() uint64 {
 		p, err := c.Client().PendingNonceAt(ctx, owner.Address)

@@ -175,18 +175,11 @@ func TestReconcileAfterCrash(t *testing.T) {
 func TestPendingLostReplaced(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := chain.Start(ctx, chain.Options{BlockPeriod: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := ownChain(t, chain.Options{BlockPeriod: -1})
 	f := newFixture(t, c, nil, nil)
 	owner := f.signer(chain.Ether(10))
 	f.useSigner(owner)
-	addr, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	addr := deployV1(t, c, owner)
 	pause := map[string]any{"address": addr.Hex(), "abi": v1Artifact, "method": "pause", "wait": false}
 	const key = "run-9/pause"
 
@@ -246,10 +239,7 @@ func TestFaults(t *testing.T) {
 	owner := f.signer(chain.Ether(10))
 	stranger := f.signer(chain.Ether(1))
 	broke := f.signer(nil)
-	owned, err := c.DeployArtifact(ctx, v1Artifact, owner.Address, coldWallet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	owned := deployV1(t, c, owner)
 	brokeOwned, err := c.DeployArtifact(ctx, v1Artifact, broke.Address, coldWallet)
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,28 @@ func sharedChain(t *testing.T) *chain.Chain {
 	return shared
 }
 
+// ownChain starts a chain for one test alone (for tests that change how
+// it seals or what its miner takes) and closes it when the test ends.
+func ownChain(t *testing.T, opts chain.Options) *chain.Chain {
+	t.Helper()
+	c, err := chain.Start(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// deployV1 deploys FlashLoanArbitrage owned by owner, its cold wallet coldWallet.
+func deployV1(t *testing.T, c *chain.Chain, owner *chain.Signer) common.Address {
+	t.Helper()
+	addr, err := c.DeployArtifact(context.Background(), v1Artifact, owner.Address, coldWallet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
 // envSeq makes the environment variable names of each fixture unique, so
 // parallel tests do not see each other's signers.
 var envSeq atomic.Int64
